@@ -1,0 +1,361 @@
+"""The Braintrust Evaluator for the SQL agent: data, task, scorers and Playground parameters.
+
+`evals/eval_sql_gen.py` registers it for `braintrust eval evals/`; `modal_app.py` hands
+`build_evaluator()` to `braintrust.devserver.server.create_app`. This module has no import
+side effects (importing an `eval_*.py` file outside the braintrust CLI runs the eval).
+
+One row per task, its trials run inside the row. Braintrust's own `trial_count` would give
+one row per trial, and its summary would average them: EX would be right, but pass^k is a
+property of a task's n trials together (C(c, k) / C(n, k)) that no per-row score can
+express, so the terminal summary of `braintrust eval --no-send-logs` could not show it.
+With trials inside the row, each row carries EX (mean over its trials), soft F1,
+valid SQL and pass^1..pass^n as scores, and the summary's average of pass^k over rows
+is exactly tau-bench's pass^k. In the Braintrust UI a row is one question: its output
+lists every trial (answer, SQL, rows, error), its trace holds one span per trial with
+the agent's spans nested under it, and experiments compare task by task.
+
+Environment (read when the evaluator is built):
+
+- `SEMA4_MODEL`: default of the model parameter.
+- `SEMA4_EVAL_TRIALS` (default 3), `SEMA4_EVAL_MAX_TURNS` (default 20): parameter defaults.
+- `SEMA4_EVAL_CONCURRENCY` (default 4): agent runs in flight at once, across tasks.
+- `SEMA4_EVAL_TASKS=id1,id2` and/or `SEMA4_EVAL_LIMIT=N`: run a subset of the tasks.
+- `BRAINTRUST_PROJECT` (default `sema4-demo`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import weakref
+from pathlib import Path
+from typing import Any
+
+import braintrust
+from braintrust import EvalCase, Evaluator, Score
+from braintrust.framework import EvalHooks
+from pydantic import BaseModel, Field
+
+from evals import scorers
+from evals.sql_eval import (
+    EvalConfig,
+    TrialResult,
+    TrialRunner,
+    aggregate_trials,
+    check_model_served,
+    prompt_version,
+    question_for,
+    run_task,
+    run_trial,
+)
+from evals.tasks import SqlTask, load_tasks
+from sema4_agent.prompt import SYSTEM_PROMPT
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PROJECT = "sema4-demo"
+FALLBACK_MODEL = "claude-sonnet-4-5"
+EVAL_NAME = "sql-gen"
+
+
+class MaxTurns(BaseModel):
+    value: int = Field(
+        default_factory=lambda: _env_int("SEMA4_EVAL_MAX_TURNS", 20),
+        ge=1,
+        le=100,
+        description="Most model turns one agent run may take before it is stopped.",
+    )
+
+
+class Trials(BaseModel):
+    value: int = Field(
+        default_factory=lambda: _env_int("SEMA4_EVAL_TRIALS", 3),
+        ge=1,
+        le=16,
+        description="Agent runs per task; pass^k is reported for every k up to this.",
+    )
+
+
+def project_name() -> str:
+    return os.environ.get("BRAINTRUST_PROJECT") or DEFAULT_PROJECT
+
+
+def default_model() -> str:
+    return os.environ.get("SEMA4_MODEL") or FALLBACK_MODEL
+
+
+def eval_concurrency() -> int:
+    return _env_int("SEMA4_EVAL_CONCURRENCY", 4)
+
+
+def parameters() -> dict[str, Any]:
+    """The Playground parameters; their defaults are what `braintrust eval` runs with."""
+    return {
+        "model": {
+            "type": "model",
+            "default": default_model(),
+            "description": "Model the agent runs on (any id your gateway serves).",
+        },
+        "system_prompt": {
+            "type": "prompt",
+            "name": "sema4-system-prompt",
+            "default": {
+                "prompt": {
+                    "type": "chat",
+                    "messages": [{"role": "system", "content": SYSTEM_PROMPT}],
+                },
+            },
+            "description": "The agent's system prompt (the system messages are used).",
+        },
+        "max_turns": MaxTurns,
+        "trials": Trials,
+    }
+
+
+def load_cases() -> list[EvalCase]:
+    """The task file as eval rows, narrowed by SEMA4_EVAL_TASKS / SEMA4_EVAL_LIMIT."""
+    return [case_for(task) for task in select_tasks(load_tasks())]
+
+
+def select_tasks(tasks: list[SqlTask]) -> list[SqlTask]:
+    wanted = _env_list("SEMA4_EVAL_TASKS")
+    if wanted:
+        known = {task.id for task in tasks}
+        unknown = [task_id for task_id in wanted if task_id not in known]
+        if unknown:
+            raise ValueError(
+                f"SEMA4_EVAL_TASKS names unknown task ids {unknown}; "
+                "use ids from evals/sql_tasks.jsonl"
+            )
+        tasks = [task for task in tasks if task.id in wanted]
+
+    limit = _env_int("SEMA4_EVAL_LIMIT", 0)
+    return tasks[:limit] if limit > 0 else tasks
+
+
+def case_for(task: SqlTask) -> EvalCase:
+    gold = scorers.gold_result(task)
+    return EvalCase(
+        input={"id": task.id, "question": task.question, "evidence": task.evidence},
+        expected={
+            "sql": task.gold_sql,
+            "columns": gold.columns,
+            "rows": gold.rows,
+            "ordered": task.ordered,
+        },
+        metadata={"task_id": task.id, "difficulty": task.difficulty},
+        tags=[task.difficulty],
+    )
+
+
+def task_from_row(
+    input: dict[str, Any], expected: dict[str, Any] | None, metadata: dict[str, Any] | None = None
+) -> SqlTask:
+    """Rebuild a task from an eval row (ours, or a Playground dataset shaped like it)."""
+    expected = expected or {}
+    metadata = metadata or {}
+    return SqlTask(
+        id=str(input.get("id") or input["question"][:40]),
+        question=input["question"],
+        gold_sql=expected["sql"],
+        difficulty=metadata.get("difficulty", "unknown"),
+        evidence=input.get("evidence") or "",
+        ordered=bool(expected.get("ordered", False)),
+    )
+
+
+def config_from(params: dict[str, Any] | None) -> EvalConfig:
+    params = params or {}
+    return EvalConfig(
+        model=params.get("model") or default_model(),
+        system_prompt=system_prompt_text(params.get("system_prompt")),
+        max_turns=int(params.get("max_turns") or _env_int("SEMA4_EVAL_MAX_TURNS", 20)),
+        trials=int(params.get("trials") or _env_int("SEMA4_EVAL_TRIALS", 3)),
+    )
+
+
+def system_prompt_text(value: Any) -> str:
+    """The system prompt from a prompt parameter (a braintrust Prompt, a dict, or text)."""
+    if value is None:
+        return SYSTEM_PROMPT
+    if isinstance(value, str):
+        return value
+
+    block = value.get("prompt") if isinstance(value, dict) else value.prompt
+    if block is None:
+        return SYSTEM_PROMPT
+    if isinstance(block, dict):
+        block = braintrust.prompt.PromptData.from_dict_deep({"prompt": block}).prompt
+    if block.type == "completion":
+        return block.content
+    system = [_text(m.content) for m in block.messages if m.role == "system"]
+    return "\n\n".join(system) if system else SYSTEM_PROMPT
+
+
+def make_task(trial_runner: TrialRunner = run_trial):
+    """The eval task: every trial of one row's task, concurrently, bounded eval-wide."""
+
+    async def sql_agent(input: dict[str, Any], hooks: EvalHooks) -> dict[str, Any]:
+        config = config_from(hooks.parameters)
+        task = task_from_row(input, hooks.expected, hooks.metadata)
+        hooks.meta(
+            model=config.model,
+            prompt_version=prompt_version(config.system_prompt),
+            trials=config.trials,
+            max_turns=config.max_turns,
+            git_commit=git_commit(),
+        )
+
+        outcome = await run_task(
+            task, config, trial_runner=traced(trial_runner), limiter=_limiter()
+        )
+        check_model_served(outcome.trials, config.model)
+
+        hooks.meta(
+            successes=outcome.scores.c,
+            pass_at_k={str(k): v for k, v in outcome.scores.pass_at.items()},
+        )
+        hooks.span.log(metrics=_summed_metrics(outcome.trials))
+        return {"trials": [trial.to_dict() for trial in outcome.trials]}
+
+    return sql_agent
+
+
+def traced(trial_runner: TrialRunner) -> TrialRunner:
+    """Wrap each trial in its own span so the agent's spans nest under 'trial i'."""
+
+    async def run(task: SqlTask, *, trial_index: int = 0, **kwargs: Any) -> TrialResult:
+        with braintrust.start_span(
+            name=f"trial {trial_index}", type="task", input={"question": question_for(task)}
+        ) as span:
+            trial = await trial_runner(task, trial_index=trial_index, **kwargs)
+            span.log(
+                output={"answer": trial.answer, "sql": trial.sql, "rows": trial.rows},
+                error=trial.error,
+                metadata={"reason": trial.reason, "run_id": trial.run_id},
+                metrics=trial.metrics(),
+            )
+            return trial
+
+    return run
+
+
+def execution_accuracy(output: dict[str, Any]) -> Score:
+    """BIRD's EX, averaged over the row's trials; the reasons are in the metadata."""
+    trials = _trials(output)
+    return Score(
+        name="execution_accuracy",
+        score=aggregate_trials(trials).execution_accuracy,
+        metadata={"reasons": [t.reason for t in trials]},
+    )
+
+
+def soft_f1(output: dict[str, Any]) -> Score:
+    return Score(name="soft_f1", score=aggregate_trials(_trials(output)).soft_f1)
+
+
+def valid_sql(output: dict[str, Any]) -> Score:
+    return Score(name="valid_sql", score=aggregate_trials(_trials(output)).valid_sql)
+
+
+def pass_hat_k(output: dict[str, Any]) -> list[Score]:
+    """pass^k for k = 1..n over the row's trials (tau-bench's reliability measure)."""
+    scores = aggregate_trials(_trials(output))
+    return [
+        Score(name=f"pass^{k}", score=value, metadata={"n": scores.n, "c": scores.c})
+        for k, value in scores.pass_hat.items()
+    ]
+
+
+def build_evaluator(
+    *, trial_runner: TrialRunner = run_trial, eval_name: str = EVAL_NAME
+) -> Evaluator:
+    """The evaluator as an object, for `create_app` or for running it in-process."""
+    return Evaluator(
+        project_name=project_name(),
+        eval_name=eval_name,
+        **evaluator_fields(trial_runner=trial_runner),
+    )
+
+
+def evaluator_fields(*, trial_runner: TrialRunner = run_trial) -> dict[str, Any]:
+    """Everything but the names, shared by `build_evaluator` and `Eval(...)`."""
+    model = default_model()
+    return {
+        "data": load_cases,
+        "task": make_task(trial_runner),
+        "scores": [execution_accuracy, soft_f1, valid_sql, pass_hat_k, *scorers.optional()],
+        "experiment_name": None,
+        "metadata": {
+            "model": model,
+            "prompt_version": prompt_version(SYSTEM_PROMPT),
+            "git_commit": git_commit(),
+        },
+        "max_concurrency": eval_concurrency(),
+        "parameters": parameters(),
+    }
+
+
+def git_commit() -> str | None:
+    """The repository's HEAD, or None outside a git checkout (a Modal image, a wheel)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+# One limiter per event loop: an asyncio.Semaphore must not be shared across loops, and
+# tests and the devserver may each run their own.
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _limiter() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    if loop not in _limiters:
+        _limiters[loop] = asyncio.Semaphore(eval_concurrency())
+    return _limiters[loop]
+
+
+def _trials(output: dict[str, Any]) -> list[TrialResult]:
+    return [TrialResult.from_dict(trial) for trial in output["trials"]]
+
+
+def _summed_metrics(trials: list[TrialResult]) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for trial in trials:
+        for name, value in trial.metrics().items():
+            totals[name] = totals.get(name, 0) + value
+    return totals
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(getattr(part, "text", "") for part in content)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
