@@ -1,0 +1,236 @@
+"""Run one bash command for a tool call: clean environment, capped output, group kill."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_CAP_BYTES = 64 * 1024
+_CHUNK_BYTES = 64 * 1024
+
+# After bash itself exits, how long background processes may keep our pipes open
+# before they are stopped; waiting for the full timeout would stall the model.
+_PIPE_GRACE_S = 1.0
+
+_ALLOWED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM")
+_ALLOWED_ENV_PREFIXES = ("LC_",)
+_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+# Defence in depth: even a name the allowlist lets through is dropped if it looks secret.
+_DENIED_ENV_PATTERNS = (
+    "*_API_KEY",
+    "*_TOKEN",
+    "*_SECRET",
+    "*_SECRET_*",
+    "*PASSWORD*",
+    "*CREDENTIAL*",
+    "ANTHROPIC_*",
+    "BRAINTRUST_*",
+    "OPENAI_*",
+    "MODAL_*",
+    "AWS_*",
+)
+
+
+class IsolationUnavailable(RuntimeError):
+    """--isolate was asked for but bubblewrap is missing or cannot run here."""
+
+
+@dataclass
+class CommandResult:
+    """What a finished (or killed) bash command produced."""
+
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool
+    truncated: bool
+    stdout_bytes: int
+    stderr_bytes: int
+    note: str | None = None
+
+
+def child_environment(parent: Mapping[str, str], root: Path) -> dict[str, str]:
+    """The environment a command sees: an allowlist of the server's, minus anything secret."""
+    env = {
+        name: value
+        for name, value in parent.items()
+        if (name in _ALLOWED_ENV or name.startswith(_ALLOWED_ENV_PREFIXES))
+        and not is_secret_name(name)
+    }
+    env.setdefault("PATH", _DEFAULT_PATH)
+    env["PWD"] = str(root)
+    return env
+
+
+def is_secret_name(name: str) -> bool:
+    """True for variable names that commonly carry credentials."""
+    upper = name.upper()
+    return any(fnmatch.fnmatchcase(upper, pattern) for pattern in _DENIED_ENV_PATTERNS)
+
+
+def isolation_prefix(root: Path) -> list[str]:
+    """The bwrap command line that confines a command to writing inside `root`, offline.
+
+    Raises IsolationUnavailable when bwrap is not installed or cannot create its
+    namespaces here (some container runtimes forbid it).
+    """
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise IsolationUnavailable(
+            "--isolate needs bubblewrap: install it (Debian/Ubuntu: apt-get install bubblewrap) "
+            "or run without --isolate"
+        )
+
+    prefix = [
+        bwrap,
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--tmpfs", "/tmp",
+        # After the /tmp tmpfs, so a root that lives under /tmp stays visible and writable.
+        "--bind", str(root), str(root),
+        "--unshare-net",
+        "--unshare-pid",
+        "--die-with-parent",
+        "--new-session",
+        "--chdir", str(root),
+        "--",
+    ]  # fmt: skip
+
+    probe = subprocess.run(
+        [*prefix, "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+    )
+    if probe.returncode != 0:
+        raise IsolationUnavailable(
+            f"bwrap is installed but cannot isolate commands here ({probe.stderr.strip()}); "
+            "run without --isolate or allow user namespaces"
+        )
+    return prefix
+
+
+async def run_command(
+    cmd: str,
+    *,
+    root: Path,
+    timeout_s: float,
+    env: Mapping[str, str],
+    prefix: list[str] | None = None,
+) -> CommandResult:
+    """Run `cmd` with bash in `root`, in its own process group, stdin closed.
+
+    On timeout, or when background processes still hold the output pipes after bash
+    exits, the whole process group is killed. Each stream keeps its first
+    OUTPUT_CAP_BYTES; the rest is counted and dropped, so memory stays bounded.
+    """
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        *(prefix or []),
+        "bash",
+        "-c",
+        cmd,
+        cwd=root,
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    stdout, stderr = _CappedOutput(), _CappedOutput()
+    readers = {
+        asyncio.ensure_future(stdout.read_from(process.stdout)),
+        asyncio.ensure_future(stderr.read_from(process.stderr)),
+    }
+
+    try:
+        timed_out, note = await _wait(process, readers, timeout_s)
+    finally:
+        # A cancelled tool call must not leave the command running.
+        if process.returncode is None:
+            _kill_group(process.pid)
+        for reader in readers:
+            reader.cancel()
+
+    return CommandResult(
+        exit_code=None if timed_out else process.returncode,
+        stdout=stdout.text(),
+        stderr=stderr.text(),
+        duration_s=round(time.monotonic() - started, 4),
+        timed_out=timed_out,
+        truncated=stdout.truncated or stderr.truncated,
+        stdout_bytes=stdout.total,
+        stderr_bytes=stderr.total,
+        note=note,
+    )
+
+
+async def _wait(
+    process: asyncio.subprocess.Process, readers: set[asyncio.Future], timeout_s: float
+) -> tuple[bool, str | None]:
+    """Wait for bash and its output pipes; kill the group when either takes too long."""
+    try:
+        await asyncio.wait_for(process.wait(), timeout_s)
+    except TimeoutError:
+        _kill_group(process.pid)
+        await process.wait()
+        await _drain(readers)
+        return True, f"timed out after {timeout_s:g} s; the command and its children were killed"
+
+    _, pending = await asyncio.wait(readers, timeout=_PIPE_GRACE_S)
+    if pending:
+        _kill_group(process.pid)
+        await _drain(readers)
+        return False, (
+            "background processes kept stdout/stderr open and were stopped; "
+            "redirect their output (cmd > log 2>&1 &) to keep them running"
+        )
+    return False, None
+
+
+async def _drain(readers: set[asyncio.Future]) -> None:
+    """Let readers see EOF after a kill; a process that left the group may hold a pipe."""
+    await asyncio.wait(readers, timeout=_PIPE_GRACE_S)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class _CappedOutput:
+    """One output stream: the first OUTPUT_CAP_BYTES kept, the rest only counted."""
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.total = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.kept)
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", errors="replace")
+
+    async def read_from(self, stream: asyncio.StreamReader | None) -> None:
+        while stream is not None:
+            chunk = await stream.read(_CHUNK_BYTES)
+            if not chunk:
+                return
+            self.total += len(chunk)
+            room = OUTPUT_CAP_BYTES - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
