@@ -1,0 +1,194 @@
+"""`run_question`: one business question in, one `AgentRun` out.
+
+The Claude Agent SDK spawns the bundled Claude Code CLI with no built-in tools and one MCP
+server, the workbench, rooted at a fresh per-run workspace that holds a copy of the
+database. The model saves its final query as answer.sql; the harness runs that file
+read-only against the source database and fills the run's columns and rows itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+from sema4_agent.config import NO_CREDENTIALS_MESSAGE, cli_env, default_model, has_model_access
+from sema4_agent.messages import MessageCollector, WorkbenchNotConnected
+from sema4_agent.run import AgentError, AgentRun
+from sema4_agent.tracing import trace_run
+from sema4_agent.workspace import ANSWER_FILENAME, DB_FILENAME, copy_database
+
+logger = logging.getLogger(__name__)
+
+# Never "workspace": Claude Code silently drops an MCP server registered under that name.
+SERVER_NAME = "workbench"
+WORKBENCH_TOOLS = ("bash_exec", "read_file", "write_file", "list_dir")
+ALLOWED_TOOLS = [f"mcp__{SERVER_NAME}__{tool}" for tool in WORKBENCH_TOOLS]
+
+ProgressCallback = Callable[[str], None]
+
+
+def workbench_command(workspace: Path) -> list[str]:
+    """The command line that starts the workbench MCP server rooted at `workspace`."""
+    return [sys.executable, "-m", "mcp_servers.workbench", "--root", str(workspace)]
+
+
+async def run_question(
+    question: str,
+    *,
+    model: str | None = None,
+    db: str | Path | None = None,
+    max_turns: int = 20,
+    system_prompt: str | None = None,
+    max_retries: int | None = None,
+    keep_workspace: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> AgentRun:
+    """Answer `question` with the SQL agent and return everything the run produced.
+
+    Agent failures (no credentials, model errors, no or failing answer.sql, ...) never
+    raise: they come back as `AgentRun.error`. `db` defaults to the demo database; the
+    source file is only ever read. `max_retries` caps the CLI's retries on API errors
+    (CLAUDE_CODE_MAX_RETRIES). Safe to call concurrently.
+    """
+    started = time.monotonic()
+    progress = on_progress or (lambda _message: None)
+    db_path = _resolve_db(db)
+    run = AgentRun(
+        question=question,
+        model=model or default_model(),
+        db=str(db_path),
+        run_id=uuid.uuid4().hex[:12],
+    )
+
+    if not has_model_access():
+        run.error = AgentError("no_credentials", NO_CREDENTIALS_MESSAGE)
+        run.duration_s = time.monotonic() - started
+        return run
+
+    run_dir = Path(tempfile.mkdtemp(prefix="sema4-run-"))
+    workspace = run_dir / "workspace"
+    try:
+        progress("preparing the workspace")
+        workspace.mkdir()
+        copy_database(db_path, workspace / DB_FILENAME)
+        prompt = system_prompt or _default_system_prompt(db_path)
+
+        with trace_run(question) as trace:
+            await _drive_agent(run, workspace, run_dir, prompt, max_turns, max_retries, progress)
+            _collect_answer(run, workspace, db_path, progress)
+            trace.log_run(run)
+    finally:
+        if keep_workspace:
+            run.workspace = str(workspace)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        run.duration_s = time.monotonic() - started
+
+    return run
+
+
+def run_question_sync(question: str, **kwargs: Any) -> AgentRun:
+    """`run_question` for callers without an event loop (same keyword arguments)."""
+    return asyncio.run(run_question(question, **kwargs))
+
+
+def _resolve_db(db: str | Path | None) -> Path:
+    if db is None:
+        from sema4_agent.demo_db import demo_db_path
+
+        return demo_db_path().resolve()
+    path = Path(db).expanduser().resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"database not found: {path}")
+    return path
+
+
+def _default_system_prompt(db_path: Path) -> str:
+    from sema4_agent.prompt import system_prompt_for
+
+    return system_prompt_for(db_path)
+
+
+async def _drive_agent(
+    run: AgentRun,
+    workspace: Path,
+    run_dir: Path,
+    system_prompt: str,
+    max_turns: int,
+    max_retries: int | None,
+    progress: ProgressCallback,
+) -> None:
+    """Run the SDK's message loop, recording steps, usage and errors on `run`."""
+    import claude_agent_sdk
+
+    config_dir = run_dir / "claude-config"
+    config_dir.mkdir()
+    cli_stderr: deque[str] = deque(maxlen=20)
+    command = workbench_command(workspace)
+    options = claude_agent_sdk.ClaudeAgentOptions(
+        system_prompt=system_prompt,
+        model=run.model,
+        cwd=str(workspace),
+        tools=[],
+        mcp_servers={SERVER_NAME: {"type": "stdio", "command": command[0], "args": command[1:]}},
+        strict_mcp_config=True,
+        allowed_tools=ALLOWED_TOOLS,
+        setting_sources=[],
+        max_turns=max_turns,
+        env=cli_env(os.environ, config_dir=str(config_dir), max_retries=max_retries),
+        stderr=cli_stderr.append,
+    )
+    collector = MessageCollector(run, server_name=SERVER_NAME, on_progress=progress)
+
+    progress("starting Claude Code")
+    try:
+        # Looked up at call time: Braintrust's integration replaces claude_agent_sdk.query.
+        messages = claude_agent_sdk.query(prompt=run.question, options=options)
+        async with aclosing(messages) as stream:
+            async for message in stream:
+                collector.add(message)
+    except WorkbenchNotConnected as exc:
+        run.error = AgentError("mcp_not_connected", str(exc))
+    except Exception as exc:  # the CLI died or the SDK gave up: a model-side failure
+        logger.debug("agent run failed", exc_info=True)
+        detail = f"{exc}".strip() or type(exc).__name__
+        if cli_stderr:
+            detail += f" (CLI stderr: {cli_stderr[-1].strip()})"
+        run.error = run.error or AgentError("model_error", detail)
+
+    collector.finish()
+
+
+def _collect_answer(
+    run: AgentRun, workspace: Path, db_path: Path, progress: ProgressCallback
+) -> None:
+    """Read answer.sql back and execute it read-only against the source database."""
+    from sema4_agent.sql_exec import SqlExecError, execute_readonly
+
+    answer_file = workspace / ANSWER_FILENAME
+    if answer_file.is_file():
+        run.sql = answer_file.read_text(errors="replace").strip() or None
+    if run.error is not None:
+        return
+    if run.sql is None:
+        run.error = AgentError(
+            "no_answer_sql", f"the model did not save a query as {ANSWER_FILENAME}"
+        )
+        return
+
+    progress(f"running {ANSWER_FILENAME}")
+    try:
+        run.columns, run.rows = execute_readonly(db_path, run.sql)
+    except SqlExecError as exc:
+        run.error = AgentError("sql_error", f"{ANSWER_FILENAME} failed: {exc}")
