@@ -57,6 +57,7 @@ class Simulation:
     agent_cost: float | None = None
     user_cost: float | None = None
     duration: float | None = None
+    start_time: float | None = None
     messages: list[Message] = field(default_factory=list)
     reward_details: Any = None
 

@@ -10,6 +10,7 @@ The directory layout keeps `results.json` without simulations and writes one
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ingest.checks import check_one_per_trial, number_missing_trials, read_reward
@@ -62,6 +63,7 @@ def read_simulation(value: Any, place: str, tasks: dict[str, Task]) -> Simulatio
         agent_cost=optional_number(obj, "agent_cost", place),
         user_cost=optional_number(obj, "user_cost", place),
         duration=optional_number(obj, "duration", place),
+        start_time=_parse_timestamp(obj.get("start_time")),
         messages=read_messages(obj.get("messages"), child(place, "messages")),
         reward_details=obj.get("reward_info"),
     )
@@ -103,3 +105,14 @@ def _nested_text(info: dict[str, Any], section: str, key: str) -> str:
     part = info.get(section)
     value = part.get(key) if isinstance(part, dict) else None
     return value if isinstance(value, str) and value else "unknown"
+
+
+def _parse_timestamp(text: Any) -> float | None:
+    # tau2-bench writes local ISO times without a zone; an unreadable one only
+    # costs the trace its original start time, so it is not an error.
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
