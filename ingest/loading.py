@@ -70,8 +70,7 @@ def detect_format(doc: Any, *, has_simulations_dir: bool = False) -> Format | No
     """Which benchmark wrote `doc`, judged from its shape alone; None if neither."""
     if isinstance(doc, list):
         first = doc[0] if doc else None
-        is_record = isinstance(first, dict) and "task_id" in first
-        if is_record and ("traj" in first or "reward" in first):
+        if isinstance(first, dict) and "task_id" in first:
             return "tau-bench"
         return None
 

@@ -18,7 +18,8 @@ from ingest.model import Message, Run, Simulation, Task
 
 # `{strategy}-{model}-{temperature}_range_{start}-{end}_user-{user model}-{user strategy}_{time}`
 _CHECKPOINT_NAME = re.compile(
-    r"^[a-z-]+?-(?P<model>.+)-[\d.]+_range_\d+--?\d+_user-(?P<user>.+)-[a-z]+_\d+$"
+    r"^(?:tool-calling|act|react|few-shot)-(?P<model>.+)-[\d.]+"
+    r"_range_\d+--?\d+_user-(?P<user>.+)-[a-z]+_\d+$"
 )
 _POLICY_HEADING = re.compile(r"^\s*#\s*(?P<domain>\w+) agent policy", re.IGNORECASE)
 
