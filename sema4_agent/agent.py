@@ -152,6 +152,7 @@ async def _drive_agent(
     collector = MessageCollector(run, server_name=SERVER_NAME, on_progress=progress)
 
     progress("starting Claude Code")
+    failure: AgentError | None = None
     try:
         # Looked up at call time: Braintrust's integration replaces claude_agent_sdk.query.
         messages = claude_agent_sdk.query(prompt=run.question, options=options)
@@ -159,15 +160,19 @@ async def _drive_agent(
             async for message in stream:
                 collector.add(message)
     except WorkbenchNotConnected as exc:
-        run.error = AgentError("mcp_not_connected", str(exc))
+        failure = AgentError("mcp_not_connected", str(exc))
     except Exception as exc:  # the CLI died or the SDK gave up: a model-side failure
         logger.debug("agent run failed", exc_info=True)
         detail = f"{exc}".strip() or type(exc).__name__
         if cli_stderr:
             detail += f" (CLI stderr: {cli_stderr[-1].strip()})"
-        run.error = run.error or AgentError("model_error", detail)
+        failure = AgentError("model_error", detail)
 
+    # An error result (e.g. retries exhausted) explains a failure better than the SDK's
+    # exception about the CLI's exit code, so the collector speaks first.
+    run.error = failure if failure and failure.code == "mcp_not_connected" else None
     collector.finish()
+    run.error = run.error or failure
 
 
 def _collect_answer(

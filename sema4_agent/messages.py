@@ -86,8 +86,8 @@ class MessageCollector:
         status = servers.get(self.server_name)
         if status != "connected":
             raise WorkbenchNotConnected(
-                f"the {self.server_name} MCP server is {status or 'missing'}, not connected "
-                f"(servers: {servers or 'none'})"
+                f"the {self.server_name} MCP server did not connect (status: "
+                f"{status or 'not listed'}); check that `python -m mcp_servers.workbench` starts"
             )
 
         tools = [t for t in data.get("tools", []) if t.startswith(self.tool_prefix)]
@@ -98,7 +98,7 @@ class MessageCollector:
         self.progress(f"{self.server_name} connected with {len(tools)} tools")
 
     def _add_assistant(self, message: AssistantMessage) -> None:
-        if message.parent_tool_use_id is not None:
+        if message.parent_tool_use_id is not None or message.error is not None:
             return
         self._turns += 1
         self.progress(f"model turn {self._turns}")

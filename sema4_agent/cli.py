@@ -1,0 +1,203 @@
+"""Command line: ask the SQL agent a question, list recent runs, show one again.
+
+    python -m sema4_agent "Which customers exceeded their plan's data limit last month?"
+    python -m sema4_agent ask "runs"        # a question that happens to be a command name
+    python -m sema4_agent runs --limit 10
+    python -m sema4_agent show 3f2a9c41d0e7
+
+A first argument that is not `ask`, `runs` or `show` is a question (`ask` is implied).
+Results go to stdout (`--json`: one JSON object); progress and errors go to stderr.
+Exit codes: 0 answered, 1 the agent failed (the run's error), 2 usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+
+from sema4_agent.config import NO_CREDENTIALS_MESSAGE, has_model_access
+from sema4_agent.run import AgentRun
+
+COMMANDS = ("ask", "runs", "show")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] not in (*COMMANDS, "-h", "--help"):
+        args = ["ask", *args]
+    parser = _parser()
+    options = parser.parse_args(args)
+    if options.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _load_dotenv()
+    return options.handler(options)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sema4_agent",
+        description="Answer business questions about a SQLite database with a traced SQL agent.",
+        epilog='A bare question means "ask": python -m sema4_agent "How many active customers?"',
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{ask,runs,show}")
+
+    ask = commands.add_parser("ask", help="ask a question (the default command)")
+    ask.add_argument("question")
+    ask.add_argument("--model", help="model alias or id (default: SEMA4_MODEL, else Claude's)")
+    ask.add_argument("--db", type=Path, help="SQLite database to query (default: the demo)")
+    ask.add_argument("--max-turns", type=_positive_int, default=20)
+    ask.add_argument("--max-retries", type=_non_negative_int, help="API retries on 529/5xx")
+    ask.add_argument("--json", action="store_true", help="print the run as one JSON object")
+    ask.add_argument("--keep-workspace", action="store_true", help="keep the run's files")
+    _add_store_options(ask)
+    ask.add_argument("--no-store", action="store_true", help="do not save the run locally")
+    ask.set_defaults(handler=_ask)
+
+    runs = commands.add_parser("runs", help="list recent local runs")
+    runs.add_argument("--limit", type=_positive_int, default=20)
+    runs.add_argument("--json", action="store_true")
+    _add_store_options(runs)
+    runs.set_defaults(handler=_runs)
+
+    show = commands.add_parser("show", help="show a stored run (an id prefix is enough)")
+    show.add_argument("run_id")
+    show.add_argument("--json", action="store_true")
+    _add_store_options(show)
+    show.set_defaults(handler=_show)
+    return parser
+
+
+def _add_store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runs-db", type=Path, help="run store file (default: SEMA4_RUNS_DB, else .sema4/runs.db)"
+    )
+
+
+def _ask(options: argparse.Namespace) -> int:
+    err = Console(stderr=True)
+    if not has_model_access():
+        err.print(f"Error: {NO_CREDENTIALS_MESSAGE}.", style="red", highlight=False)
+        return EXIT_USAGE
+    if options.db is not None and not options.db.is_file():
+        err.print(f"Error: no database at {options.db}; pass --db with an existing SQLite file.")
+        return EXIT_USAGE
+
+    from sema4_agent import tracing
+    from sema4_agent.agent import run_question
+
+    with _live_status(err) as on_progress:
+        run = asyncio.run(
+            run_question(
+                options.question,
+                model=options.model,
+                db=options.db,
+                max_turns=options.max_turns,
+                max_retries=options.max_retries,
+                keep_workspace=options.keep_workspace,
+                on_progress=on_progress,
+            )
+        )
+        on_progress("sending the trace")
+        tracing.flush()
+
+    if not options.no_store:
+        _store_run(run, options.runs_db, err)
+    _print_run(run, as_json=options.json)
+    if run.error is not None:
+        err.print(f"Error: {run.error}", style="red", highlight=False)
+        return EXIT_USAGE if run.error.code == "no_credentials" else EXIT_FAILED
+    return EXIT_OK
+
+
+def _runs(options: argparse.Namespace) -> int:
+    from sema4_agent.render import runs_table
+
+    rows = _open_store(options.runs_db).recent(options.limit)
+    if options.json:
+        print(json.dumps(rows))
+    elif rows:
+        Console().print(runs_table(rows))
+    else:
+        Console(stderr=True).print("No runs stored yet; ask a question first.")
+    return EXIT_OK
+
+
+def _show(options: argparse.Namespace) -> int:
+    store = _open_store(options.runs_db)
+    run = store.get(options.run_id)
+    if run is None:
+        Console(stderr=True).print(
+            f"Error: no single run matches {options.run_id!r} in {store.path}; "
+            "list runs with `python -m sema4_agent runs`.",
+            highlight=False,
+        )
+        return EXIT_FAILED
+    _print_run(run, as_json=options.json)
+    return EXIT_OK
+
+
+def _print_run(run: AgentRun, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(run.to_dict(), default=str))
+        return
+    from sema4_agent.render import render_run
+
+    render_run(Console(), run)
+
+
+def _store_run(run: AgentRun, runs_db: Path | None, err: Console) -> None:
+    try:
+        _open_store(runs_db).save(run)
+    except Exception as exc:  # a run that happened is still worth printing
+        err.print(f"Warning: could not save the run ({exc}); use --runs-db or --no-store.")
+
+
+def _open_store(runs_db: Path | None):  # -> RunStore, imported lazily (sqlite-utils)
+    from sema4_agent.run_store import RunStore, default_runs_db
+
+    return RunStore(runs_db or default_runs_db())
+
+
+@contextmanager
+def _live_status(err: Console) -> Iterator[Callable[[str], None]]:
+    """A spinner line on stderr that follows the run's progress (only on a terminal)."""
+    if not err.is_terminal:
+        yield lambda _message: None
+        return
+    with err.status("starting") as status:
+        yield lambda message: status.update(message)
+
+
+def _load_dotenv() -> None:
+    # Only ./.env: searching parent directories would pick up unrelated projects' keys.
+    env_file = Path.cwd() / ".env"
+    if env_file.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
