@@ -38,6 +38,8 @@ SECRET_NAME = os.environ.get("SEMA4_MODAL_SECRET", "sema4-demo-secrets")
 # Our own packages, added to the image as source; their dependencies come from uv.lock.
 LOCAL_PACKAGES = ("sema4_agent", "mcp_servers", "evals", "ingest")
 
+SOURCE_IGNORE = ["**/__pycache__", "**/*.pyc"]
+
 # The agent's workbench runs SQL through the sqlite3 shell.
 APT_PACKAGES = ("sqlite3",)
 
@@ -62,7 +64,14 @@ image = (
     # The dependencies exactly as uv.lock pins them (`uv sync --frozen`); our own code is
     # added last so editing it does not rebuild the dependency layer.
     .uv_sync(str(PROJECT_DIR))
-    .add_local_python_source(*LOCAL_PACKAGES)
+    # Our packages are source under /root, not installed into the venv. The agent starts
+    # the workbench as `python -m mcp_servers.workbench` with a scrubbed environment (no
+    # PYTHONPATH) from inside the run's workspace, so the venv itself must find /root.
+    .run_commands(
+        "echo /root > \"$(python -c 'import site; print(site.getsitepackages()[0])')\"/root.pth"
+    )
+    # With their data files (the eval's task list), without caches.
+    .add_local_python_source(*LOCAL_PACKAGES, ignore=SOURCE_IGNORE)
 )
 
 app = modal.App(APP_NAME, image=image)
@@ -149,14 +158,14 @@ def main(
     max_turns: int = 0,
     limit: int = 0,
     experiment: str = "",
-    no_send_logs: bool = False,
+    send_logs: bool = True,
 ):
     """Fan the SQL eval out over containers, one (task, trial) per call; log one experiment.
 
     Flags left out fall back to what `braintrust eval evals/` reads: SEMA4_EVAL_TRIALS,
     SEMA4_MODEL, SEMA4_EVAL_MAX_TURNS, SEMA4_EVAL_LIMIT (and SEMA4_EVAL_TASKS).
     """
-    if not no_send_logs and not os.environ.get("BRAINTRUST_API_KEY"):
+    if send_logs and not os.environ.get("BRAINTRUST_API_KEY"):
         raise SystemExit(
             "Set BRAINTRUST_API_KEY to log the experiment, or pass --no-send-logs "
             "to print the scores only."
@@ -173,9 +182,7 @@ def main(
         if value:
             os.environ[name] = str(value)
 
-    run_fanned_out_eval(
-        run_trial.starmap, experiment_name=experiment or None, send_logs=not no_send_logs
-    )
+    run_fanned_out_eval(run_trial.starmap, experiment_name=experiment or None, send_logs=send_logs)
 
 
 def run_fanned_out_eval(starmap, *, experiment_name: str | None, send_logs: bool):

@@ -164,3 +164,24 @@ def test_image_adds_our_packages_as_source():
 
     assert set(image._added_python_source_set) == DOCUMENTED_PACKAGES
     assert set(modal_app.LOCAL_PACKAGES) == DOCUMENTED_PACKAGES
+
+
+def test_image_lets_the_venv_import_our_source():
+    # The workbench starts as `python -m mcp_servers.workbench` with PYTHONPATH scrubbed.
+    commands = _dockerfile(modal_app.image)
+
+    pth = [c for c in commands if ".pth" in c]
+    assert len(pth) == 1 and pth[0].startswith("RUN echo /root > ")
+    assert commands.index(pth[0]) > commands.index(next(c for c in commands if "uv sync" in c))
+
+
+def test_image_source_includes_the_task_file_and_no_caches():
+    mount = _nonlocals(modal_app.image)["mount"]
+    uploaded = {
+        str(remote) for entry in mount._entries for _, remote in entry.get_files_to_upload()
+    }
+
+    assert "/root/evals/sql_tasks.jsonl" in uploaded
+    assert "/root/evals/eval_sql_gen.py" in uploaded
+    assert "/root/mcp_servers/workbench/__main__.py" in uploaded
+    assert not [path for path in uploaded if "__pycache__" in path or path.endswith(".pyc")]
