@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import islice
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from braintrust import Score
 
@@ -160,10 +160,18 @@ def answer_quality(
     return Score(name="answer_quality", score=judged.score, metadata=judged.metadata or {})
 
 
-def gold_result(
-    task: SqlTask, db_path: str | PathLike[str] | None = None
-) -> tuple[list[str], list[list[Any]]]:
-    """The gold query's (columns, rows) on the demo database (or `db_path`), cached."""
+class GoldResult(NamedTuple):
+    """What the gold query returned: column names and rows."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def gold_result(task: SqlTask, db_path: str | PathLike[str] | None = None) -> GoldResult:
+    """The gold query's columns and rows on the demo database (or `db_path`), cached.
+
+    Callers must not mutate the result: it is shared between calls.
+    """
     if db_path is None:
         from sema4_agent.demo_db import demo_db_path
 
@@ -172,8 +180,8 @@ def gold_result(
 
 
 @lru_cache(maxsize=256)
-def _gold_result(sql: str, db_path: str) -> tuple[list[str], list[list[Any]]]:
-    return execute_readonly(db_path, sql)
+def _gold_result(sql: str, db_path: str) -> GoldResult:
+    return GoldResult(*execute_readonly(db_path, sql))
 
 
 def _score(name: str, value: float, reason: str) -> Score:

@@ -292,4 +292,5 @@ def test_gold_result_is_cached_per_query_and_database(db):
     second = gold_result(task, db)
 
     assert first == second == (["count(*)"], [[422]])
+    assert (first.columns, first.rows) == (["count(*)"], [[422]])
     assert scorers._gold_result.cache_info().hits == hits + 1
