@@ -123,10 +123,11 @@ def main(
         )
         return 1
 
-    links = Console(stderr=args.json, highlight=False)
-    links.print()
+    # Plain print: a link wrapped by rich at the terminal width stops being clickable.
+    links = sys.stderr if args.json else sys.stdout
+    print(file=links)
     for item in uploaded:
-        links.print(f"{item.name}: {item.rows} rows → {item.url or '(no link)'}")
+        print(f"{item.name}: {item.rows} rows → {item.url or '(no link)'}", file=links)
     return 0
 
 

@@ -1,0 +1,220 @@
+"""The command: exit codes, messages, --json shape, dry run, upload, all-or-nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ingest.cli import main
+
+JSON_KEYS = {
+    "name",
+    "model",
+    "user_model",
+    "domain",
+    "num_tasks",
+    "num_simulations",
+    "num_trials",
+    "avg_reward",
+    "pass_hat_k",
+    "pass_at_k",
+    "tasks_without_reward",
+}
+
+
+@pytest.fixture
+def no_key(monkeypatch):
+    monkeypatch.delenv("BRAINTRUST_API_KEY", raising=False)
+    monkeypatch.delenv("BRAINTRUST_PROJECT", raising=False)
+
+
+@pytest.fixture
+def with_key(monkeypatch):
+    monkeypatch.setenv("BRAINTRUST_API_KEY", "test-key-not-real")
+    monkeypatch.delenv("BRAINTRUST_PROJECT", raising=False)
+
+
+def test_json_shape_and_values(fixtures, no_key, capsys):
+    code = main([str(fixtures / "handwritten_tau2_results.json"), "--json"])
+
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    (experiment,) = report["experiments"]
+    assert code == 0
+    assert set(report) == {"experiments"}
+    assert set(experiment) == JSON_KEYS
+    assert experiment["name"] == "agent-model-a · tau2-bench airline · user user-model-x"
+    assert (experiment["model"], experiment["user_model"], experiment["domain"]) == (
+        "agent-model-a",
+        "user-model-x",
+        "airline",
+    )
+    assert (experiment["num_tasks"], experiment["num_simulations"], experiment["num_trials"]) == (
+        3,
+        12,
+        4,
+    )
+    assert experiment["avg_reward"] == pytest.approx(11 / 18)
+    assert experiment["pass_hat_k"] == pytest.approx(
+        {"1": 11 / 18, "2": 7 / 18, "3": 1 / 3, "4": 0.5}
+    )
+    assert experiment["pass_at_k"] == pytest.approx({"1": 11 / 18, "2": 5 / 6, "3": 1.0, "4": 1.0})
+    assert experiment["tasks_without_reward"] == ["t3"]
+
+
+def test_without_key_is_a_dry_run_said_once(fixtures, no_key, capsys):
+    code = main([str(fixtures / "handwritten_tau_bench.json")])
+
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err.count("BRAINTRUST_API_KEY is not set: dry run, nothing is uploaded.") == 1
+    assert "Would upload to project 'sema4-demo': 2 tasks to dataset" in captured.err
+    assert "pass^k" in captured.out
+    assert "mean reward      0.750" in captured.out
+
+
+def test_dry_run_flag_with_key_uploads_nothing(fixtures, with_key, memory_braintrust, capsys):
+    bgl, backend = memory_braintrust
+
+    code = main([str(fixtures / "handwritten_tau_bench.json"), "--dry-run"], **backend)
+
+    assert code == 0
+    assert bgl.pop() == []
+    assert "BRAINTRUST_API_KEY is not set" not in capsys.readouterr().err
+
+
+def test_upload_ends_with_links(fixtures, with_key, memory_braintrust, capsys):
+    bgl, backend = memory_braintrust
+
+    code = main(
+        [
+            str(fixtures / "handwritten_tau_bench.json"),
+            "--project",
+            "p1",
+            "--name",
+            f"baseline={fixtures / 'handwritten_tau_bench.json'}",
+        ],
+        **backend,
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.rstrip().splitlines()[-1] == (
+        "baseline: 4 rows → https://www.braintrust.dev/app/test-org-name/p/p1/experiments/baseline"
+    )
+    ids = {row["id"] for row in bgl.pop() if row.get("experiment_id") == "baseline"}
+    assert {"task/0/trial/0", "task/0/trial/1", "task/1/trial/0", "task/1/trial/1"} <= ids
+
+
+def test_one_bad_file_means_nothing_is_uploaded(
+    fixtures, with_key, memory_braintrust, tmp_path, capsys
+):
+    bgl, backend = memory_braintrust
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"task_id": 1, "reward": "high"}]')
+
+    code = main([str(fixtures / "handwritten_tau2_results.json"), str(bad)], **backend)
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err == f"Error: {bad}: [0].reward: expected a number, got 'high'\n"
+    assert captured.out == ""
+    assert bgl.pop() == []
+
+
+def test_upload_failure_is_one_line_exit_1(fixtures, with_key, capsys):
+    def refuse(project, name):
+        raise RuntimeError("401 Unauthorized")
+
+    code = main([str(fixtures / "handwritten_tau_bench.json")], open_dataset=refuse)
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "Error: upload to Braintrust failed (401 Unauthorized); check BRAINTRUST_API_KEY"
+    )
+
+
+def test_two_experiments_side_by_side_with_changes(fixtures, no_key, capsys):
+    code = main(
+        [
+            str(fixtures / "handwritten_tau2_results.json"),
+            str(fixtures / "handwritten_tau2_results_b.json"),
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Side by side: tau2-bench airline" in out
+    regressed = out.index("Regressed")
+    improved = out.index("Improved")
+    assert "2 tasks" in out[regressed:improved]
+    assert out.index("task     t1  0.50 → 0.00  (-0.50)") < out.index(
+        "task     t2  1.00 → 0.75  (-0.25)"
+    )
+    assert "task     t3  0.33 → 1.00  (+0.67)" in out[improved:]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--name", "no-equals-sign"], "--name takes NAME=PATH, got 'no-equals-sign'"),
+        (["--name", "x=elsewhere.json"], "elsewhere.json is not one of the inputs"),
+    ],
+)
+def test_bad_name_option_is_a_usage_error(fixtures, no_key, capsys, extra, message):
+    code = main([str(fixtures / "handwritten_tau_bench.json"), *extra])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("usage: sema4-ingest")
+    assert message in err
+
+
+def test_same_default_name_twice_is_a_usage_error(fixtures, no_key, capsys):
+    path = str(fixtures / "handwritten_tau_bench.json")
+
+    code = main([path, path])
+
+    assert code == 2
+    assert "give one of them --name NAME=PATH" in capsys.readouterr().err
+
+
+def test_no_arguments_exits_2():
+    with pytest.raises(SystemExit) as raised:
+        main([])
+
+    assert raised.value.code == 2
+
+
+def test_module_entry_point_exit_codes(fixtures, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "ingest", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+
+    ok = run(str(fixtures / "handwritten_tau2_results.json"), "--json")
+    broken = run(str(bad))
+    usage = run()
+
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["experiments"][0]["num_simulations"] == 12
+    assert broken.returncode == 1
+    assert (
+        broken.stderr == f"Error: {bad}: line 1, column 2: truncated JSON "
+        "(Expecting property name enclosed in double quotes); "
+        "the file ends before the document does\n"
+    )
+    assert usage.returncode == 2
