@@ -51,7 +51,8 @@ from evals.sql_eval import (
     run_trial,
 )
 from evals.tasks import SqlTask, load_tasks
-from sema4_agent.prompt import SYSTEM_PROMPT
+from sema4_agent.demo_db import demo_db_path
+from sema4_agent.prompt import system_prompt_for
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,11 @@ def default_model() -> str:
     return os.environ.get("SEMA4_MODEL") or FALLBACK_MODEL
 
 
+def default_system_prompt() -> str:
+    """The agent's own system prompt for the demo database (the prompt parameter's default)."""
+    return system_prompt_for(demo_db_path())
+
+
 def eval_concurrency() -> int:
     return _env_int("SEMA4_EVAL_CONCURRENCY", 4)
 
@@ -105,7 +111,7 @@ def parameters() -> dict[str, Any]:
             "default": {
                 "prompt": {
                     "type": "chat",
-                    "messages": [{"role": "system", "content": SYSTEM_PROMPT}],
+                    "messages": [{"role": "system", "content": default_system_prompt()}],
                 },
             },
             "description": "The agent's system prompt (the system messages are used).",
@@ -180,19 +186,19 @@ def config_from(params: dict[str, Any] | None) -> EvalConfig:
 def system_prompt_text(value: Any) -> str:
     """The system prompt from a prompt parameter (a braintrust Prompt, a dict, or text)."""
     if value is None:
-        return SYSTEM_PROMPT
+        return default_system_prompt()
     if isinstance(value, str):
         return value
 
     block = value.get("prompt") if isinstance(value, dict) else value.prompt
     if block is None:
-        return SYSTEM_PROMPT
+        return default_system_prompt()
     if isinstance(block, dict):
         block = braintrust.prompt.PromptData.from_dict_deep({"prompt": block}).prompt
     if block.type == "completion":
         return block.content
     system = [_text(m.content) for m in block.messages if m.role == "system"]
-    return "\n\n".join(system) if system else SYSTEM_PROMPT
+    return "\n\n".join(system) if system else default_system_prompt()
 
 
 def make_task(trial_runner: TrialRunner = run_trial):
@@ -235,8 +241,9 @@ def traced(trial_runner: TrialRunner) -> TrialRunner:
             span.log(
                 output={"answer": trial.answer, "sql": trial.sql, "rows": trial.rows},
                 error=trial.error,
-                metadata={"reason": trial.reason, "run_id": trial.run_id},
-                metrics=trial.metrics(),
+                scores={"execution_accuracy": trial.execution_accuracy},
+                metadata={"reasons": trial.reasons, "run_id": trial.run_id},
+                metrics=trial.metrics,
             )
             return trial
 
@@ -249,16 +256,34 @@ def execution_accuracy(output: dict[str, Any]) -> Score:
     return Score(
         name="execution_accuracy",
         score=aggregate_trials(trials).execution_accuracy,
-        metadata={"reasons": [t.reason for t in trials]},
+        metadata={"reasons": [t.reasons.get("execution_accuracy", "") for t in trials]},
     )
 
 
 def soft_f1(output: dict[str, Any]) -> Score:
-    return Score(name="soft_f1", score=aggregate_trials(_trials(output)).soft_f1)
+    """Partial credit for overlapping rows, averaged over the row's trials."""
+    trials = _trials(output)
+    return Score(
+        name="soft_f1",
+        score=aggregate_trials(trials).soft_f1,
+        metadata={"reasons": [t.reasons.get("soft_f1", "") for t in trials]},
+    )
 
 
 def valid_sql(output: dict[str, Any]) -> Score:
-    return Score(name="valid_sql", score=aggregate_trials(_trials(output)).valid_sql)
+    """Share of the row's trials whose answer.sql executed."""
+    trials = _trials(output)
+    return Score(
+        name="valid_sql",
+        score=aggregate_trials(trials).valid_sql,
+        metadata={"reasons": [t.reasons.get("valid_sql", "") for t in trials]},
+    )
+
+
+def answer_quality(output: dict[str, Any]) -> Score | None:
+    """The LLM judge's mean over trials; absent (None) without OPENAI_API_KEY."""
+    judged = aggregate_trials(_trials(output)).answer_quality
+    return None if judged is None else Score(name="answer_quality", score=judged)
 
 
 def pass_hat_k(output: dict[str, Any]) -> list[Score]:
@@ -268,6 +293,14 @@ def pass_hat_k(output: dict[str, Any]) -> list[Score]:
         Score(name=f"pass^{k}", score=value, metadata={"n": scores.n, "c": scores.c})
         for k, value in scores.pass_hat.items()
     ]
+
+
+def scorer_list() -> list[Any]:
+    """The row scorers; the LLM judge only when OPENAI_API_KEY is set, else it is absent."""
+    scores: list[Any] = [execution_accuracy, soft_f1, valid_sql, pass_hat_k]
+    if os.environ.get("OPENAI_API_KEY"):
+        scores.append(answer_quality)
+    return scores
 
 
 def build_evaluator(
@@ -287,11 +320,11 @@ def evaluator_fields(*, trial_runner: TrialRunner = run_trial) -> dict[str, Any]
     return {
         "data": load_cases,
         "task": make_task(trial_runner),
-        "scores": [execution_accuracy, soft_f1, valid_sql, pass_hat_k, *scorers.optional()],
+        "scores": scorer_list(),
         "experiment_name": None,
         "metadata": {
             "model": model,
-            "prompt_version": prompt_version(SYSTEM_PROMPT),
+            "prompt_version": prompt_version(default_system_prompt()),
             "git_commit": git_commit(),
         },
         "max_concurrency": eval_concurrency(),
@@ -334,10 +367,12 @@ def _trials(output: dict[str, Any]) -> list[TrialResult]:
 
 
 def _summed_metrics(trials: list[TrialResult]) -> dict[str, float]:
+    # Token counts stay on the trial spans only, so a trace does not count them twice.
     totals: dict[str, float] = {}
     for trial in trials:
-        for name, value in trial.metrics().items():
-            totals[name] = totals.get(name, 0) + value
+        for name in ("turns", "tool_calls", "cost_usd"):
+            if name in trial.metrics:
+                totals[name] = totals.get(name, 0) + trial.metrics[name]
     return totals
 
 

@@ -10,7 +10,8 @@ Interface (stable; other modules code against it):
   against the gold rows. Never raises for agent failures: they land in `TrialResult.error`
   and score 0. Needs the demo database locally (it runs the gold query).
 - `score_trial(task, run, *, trial_index=0) -> TrialResult`
-  The scoring half of `run_trial`, for a caller that already holds an `AgentRun`.
+  The scoring half of `run_trial` (`evals.scorers.score_run`, `efficiency_metrics`, the
+  optional `answer_quality` judge), for a caller that already holds an `AgentRun`.
 - `aggregate_trials(trials) -> TaskScores`
   Means of EX, soft F1 and valid SQL over the trials, and pass^k / pass@k for every
   k <= n from `sema4_agent.metrics`. `TaskScores.as_scores()` gives the Braintrust scores.
@@ -27,8 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -37,8 +37,6 @@ from evals.tasks import SqlTask
 from sema4_agent import run_question
 from sema4_agent.metrics import is_success, pass_at_ks, pass_hat_ks
 from sema4_agent.run import AgentRun
-
-logger = logging.getLogger(__name__)
 
 
 class ModelUnavailableError(RuntimeError):
@@ -70,13 +68,9 @@ class TrialResult:
     execution_accuracy: float = 0.0
     soft_f1: float = 0.0
     valid_sql: float = 0.0
-    reason: str = ""
-    turns: int = 0
-    tool_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = None
-    duration_s: float = 0.0
+    answer_quality: float | None = None
+    reasons: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
     run_id: str | None = None
 
     @property
@@ -90,20 +84,6 @@ class TrialResult:
     def from_dict(cls, data: dict[str, Any]) -> TrialResult:
         return cls(**data)
 
-    def metrics(self) -> dict[str, float]:
-        """Efficiency figures, logged as Braintrust metrics rather than scores."""
-        figures = {
-            "turns": self.turns,
-            "tool_calls": self.tool_calls,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "tokens": self.prompt_tokens + self.completion_tokens,
-            "agent_latency_s": self.duration_s,
-        }
-        if self.cost_usd is not None:
-            figures["estimated_cost"] = self.cost_usd
-        return figures
-
 
 @dataclass
 class TaskScores:
@@ -116,6 +96,7 @@ class TaskScores:
     valid_sql: float
     pass_hat: dict[int, float]
     pass_at: dict[int, float]
+    answer_quality: float | None = None
 
     def as_scores(self) -> dict[str, float]:
         """Braintrust scores: EX, soft F1, valid SQL, then pass^1..pass^n."""
@@ -125,6 +106,8 @@ class TaskScores:
             "valid_sql": self.valid_sql,
         }
         scores.update({f"pass^{k}": value for k, value in self.pass_hat.items()})
+        if self.answer_quality is not None:
+            scores["answer_quality"] = self.answer_quality
         return scores
 
 
@@ -168,12 +151,17 @@ async def run_trial(
         system_prompt=system_prompt,
         max_turns=max_turns,
     )
-    return score_trial(task, run, trial_index=trial_index)
+    # Off the event loop: the gold query and the optional LLM judge block.
+    return await asyncio.to_thread(score_trial, task, run, trial_index=trial_index)
 
 
 def score_trial(task: SqlTask, run: AgentRun, *, trial_index: int = 0) -> TrialResult:
     """Score one agent run against the task's gold rows (EX, soft F1, valid SQL)."""
-    result = TrialResult(
+    gold = scorers.gold_result(task)
+    ex, f1, valid = scorers.score_run(run, gold.rows, ordered=task.ordered)
+    judged = scorers.answer_quality(task.question, run.answer, gold.columns, gold.rows)
+
+    return TrialResult(
         task_id=task.id,
         trial_index=trial_index,
         answer=run.answer,
@@ -182,26 +170,14 @@ def score_trial(task: SqlTask, run: AgentRun, *, trial_index: int = 0) -> TrialR
         rows=[list(row) for row in run.rows],
         error=str(run.error) if run.error else None,
         error_code=run.error.code if run.error else None,
-        turns=run.num_turns,
-        tool_calls=len(run.steps),
-        prompt_tokens=_prompt_tokens(run),
-        completion_tokens=run.usage.output_tokens,
-        cost_usd=run.cost_usd,
-        duration_s=run.duration_s,
+        execution_accuracy=float(ex.score),
+        soft_f1=float(f1.score),
+        valid_sql=float(valid.score),
+        answer_quality=None if judged is None else float(judged.score),
+        reasons={score.name: (score.metadata or {}).get("reason", "") for score in (ex, f1, valid)},
+        metrics=scorers.efficiency_metrics(run),
         run_id=run.run_id,
     )
-
-    if run.error is not None and run.sql is None:
-        result.reason = f"no SQL to score ({run.error.code})"
-        return result
-
-    gold = scorers.gold_result(task)
-    result.execution_accuracy, result.reason = scorers.score_execution_accuracy(
-        result.rows, gold.rows, ordered=task.ordered
-    )
-    result.soft_f1 = scorers.score_soft_f1(result.rows, gold.rows)
-    result.valid_sql = 1.0 if run.error is None or run.error.code != "sql_error" else 0.0
-    return result
 
 
 def aggregate_trials(trials: Sequence[TrialResult]) -> TaskScores:
@@ -211,14 +187,16 @@ def aggregate_trials(trials: Sequence[TrialResult]) -> TaskScores:
 
     n = len(trials)
     c = sum(is_success(t.execution_accuracy) for t in trials)
+    judged = [t.answer_quality for t in trials if t.answer_quality is not None]
     return TaskScores(
         n=n,
         c=c,
-        execution_accuracy=sum(t.execution_accuracy for t in trials) / n,
-        soft_f1=sum(t.soft_f1 for t in trials) / n,
-        valid_sql=sum(t.valid_sql for t in trials) / n,
+        execution_accuracy=_mean(t.execution_accuracy for t in trials),
+        soft_f1=_mean(t.soft_f1 for t in trials),
+        valid_sql=_mean(t.valid_sql for t in trials),
         pass_hat=pass_hat_ks(n, c),
         pass_at=pass_at_ks(n, c),
+        answer_quality=_mean(judged) if judged else None,
     )
 
 
@@ -260,7 +238,6 @@ async def _call(runner: TrialRunner, task: SqlTask, config: EvalConfig, i: int) 
     )
 
 
-def _prompt_tokens(run: AgentRun) -> int:
-    # Cached prompt tokens are still prompt tokens the model read.
-    usage = run.usage
-    return usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens
+def _mean(values: Iterable[float]) -> float:
+    values = list(values)
+    return sum(values) / len(values)
