@@ -100,9 +100,9 @@ def test_demo_db_path_builds_once_into_the_cache_dir(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == [first.name]
 
 
-def test_demo_db_cli_prints_where_it_wrote(tmp_path, capsys):
+def test_demo_db_cli_prints_where_it_wrote(db, tmp_path, capsys):
     out = tmp_path / "sub" / "cli.db"
 
     assert demo_db.main(["--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out.resolve())
-    assert rows_checksum(out) == rows_checksum(build_demo_db(tmp_path / "ref.db"))
+    assert rows_checksum(out) == rows_checksum(db)
