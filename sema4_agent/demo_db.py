@@ -442,7 +442,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    path = build_demo_db(args.out) if args.out else demo_db_path()
+    try:
+        path = build_demo_db(args.out) if args.out else demo_db_path()
+    except OSError as exc:
+        print(f"Error: could not write the demo database: {exc}", file=sys.stderr)
+        return 1
+
     print(path.resolve())
     return 0
 

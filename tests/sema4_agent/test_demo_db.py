@@ -106,3 +106,11 @@ def test_demo_db_cli_prints_where_it_wrote(db, tmp_path, capsys):
     assert demo_db.main(["--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out.resolve())
     assert rows_checksum(out) == rows_checksum(db)
+
+
+def test_demo_db_cli_names_an_unwritable_place(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+
+    assert demo_db.main(["--out", str(blocker / "demo.db")]) == 1
+    assert capsys.readouterr().err.startswith("Error: could not write the demo database: ")
