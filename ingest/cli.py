@@ -87,7 +87,7 @@ def main(
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    stderr = Console(stderr=True, highlight=False)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
     try:
         runs = load_runs(args.paths)
@@ -157,7 +157,7 @@ def experiment_names(runs: list[Run], paths: list[Path], overrides: list[str]) -
 
 def _report(summaries: list[Summary], *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(json_report(summaries), indent=2))
+        print(json.dumps(json_report(summaries), indent=2, ensure_ascii=False))
         return
 
     console = Console(highlight=False)
