@@ -207,7 +207,7 @@ def make_task(trial_runner: TrialRunner = run_trial):
     async def sql_agent(input: dict[str, Any], hooks: EvalHooks) -> dict[str, Any]:
         config = config_from(hooks.parameters)
         task = task_from_row(input, hooks.expected, hooks.metadata)
-        hooks.meta(
+        hooks.metadata.update(
             model=config.model,
             prompt_version=prompt_version(config.system_prompt),
             trials=config.trials,
@@ -220,7 +220,7 @@ def make_task(trial_runner: TrialRunner = run_trial):
         )
         check_model_served(outcome.trials, config.model)
 
-        hooks.meta(
+        hooks.metadata.update(
             successes=outcome.scores.c,
             pass_at_k={str(k): v for k, v in outcome.scores.pass_at.items()},
         )
@@ -238,12 +238,17 @@ def traced(trial_runner: TrialRunner) -> TrialRunner:
             name=f"trial {trial_index}", type="task", input={"question": question_for(task)}
         ) as span:
             trial = await trial_runner(task, trial_index=trial_index, **kwargs)
+            # Scores stay on the row: a score on a child span would be averaged into it.
+            # Tokens stay on the agent's own spans, so a trace does not count them twice.
             span.log(
                 output={"answer": trial.answer, "sql": trial.sql, "rows": trial.rows},
                 error=trial.error,
-                scores={"execution_accuracy": trial.execution_accuracy},
-                metadata={"reasons": trial.reasons, "run_id": trial.run_id},
-                metrics=trial.metrics,
+                metadata={
+                    "execution_accuracy": trial.execution_accuracy,
+                    "reasons": trial.reasons,
+                    "run_id": trial.run_id,
+                },
+                metrics={k: v for k, v in trial.metrics.items() if k in _SPAN_METRICS},
             )
             return trial
 
@@ -366,8 +371,10 @@ def _trials(output: dict[str, Any]) -> list[TrialResult]:
     return [TrialResult.from_dict(trial) for trial in output["trials"]]
 
 
+_SPAN_METRICS = ("turns", "tool_calls", "duration_s", "cost_usd")
+
+
 def _summed_metrics(trials: list[TrialResult]) -> dict[str, float]:
-    # Token counts stay on the trial spans only, so a trace does not count them twice.
     totals: dict[str, float] = {}
     for trial in trials:
         for name in ("turns", "tool_calls", "cost_usd"):
