@@ -18,7 +18,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -154,10 +153,12 @@ async def _drive_agent(
     progress("starting Claude Code")
     failure: AgentError | None = None
     try:
-        # Looked up at call time: Braintrust's integration replaces claude_agent_sdk.query.
-        messages = claude_agent_sdk.query(prompt=run.question, options=options)
-        async with aclosing(messages) as stream:
-            async for message in stream:
+        # The client, not query(): leaving query()'s stream early leaves the CLI running
+        # until garbage collection, while the client's exit always closes it. Looked up at
+        # call time because Braintrust's integration replaces the class.
+        async with claude_agent_sdk.ClaudeSDKClient(options=options) as client:
+            await client.query(run.question)
+            async for message in client.receive_response():
                 collector.add(message)
     except WorkbenchNotConnected as exc:
         failure = AgentError("mcp_not_connected", str(exc))

@@ -71,15 +71,22 @@ class RunTrace:
         run.trace_url = self._url()
 
     def _url(self) -> str | None:
-        # permalink() may ask the server for the org name, so only a run that logs to
-        # Braintrust itself pays for it; inside an Eval the experiment owns the link.
         try:
-            if self.is_root and os.environ.get("BRAINTRUST_API_KEY"):
-                return self.span.permalink()
-            return self.span.link()
+            link = self.span.link()
+            if self.is_root and _is_placeholder(link) and os.environ.get("BRAINTRUST_API_KEY"):
+                # The link needs the org name, which only a login tells (once per process).
+                import braintrust
+
+                braintrust.login()
+                link = self.span.link()
         except Exception:  # a link is a nicety; never fail a run over it
             logger.debug("could not build a Braintrust link", exc_info=True)
             return None
+        return None if _is_placeholder(link) else link
+
+
+def _is_placeholder(link: str) -> bool:
+    return "error-generating-link" in link or link.endswith("/noop-span")
 
 
 @contextmanager
