@@ -36,7 +36,7 @@ from typing import Any
 import braintrust
 from braintrust import EvalCase, Evaluator, Score
 from braintrust.framework import EvalHooks
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from evals import scorers
 from evals.sql_eval import (
@@ -60,24 +60,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "sema4-demo"
 FALLBACK_MODEL = "claude-sonnet-4-5"
 EVAL_NAME = "sql-gen"
-
-
-class MaxTurns(BaseModel):
-    value: int = Field(
-        default_factory=lambda: _env_int("SEMA4_EVAL_MAX_TURNS", 20),
-        ge=1,
-        le=100,
-        description="Most model turns one agent run may take before it is stopped.",
-    )
-
-
-class Trials(BaseModel):
-    value: int = Field(
-        default_factory=lambda: _env_int("SEMA4_EVAL_TRIALS", 3),
-        ge=1,
-        le=16,
-        description="Agent runs per task; pass^k is reported for every k up to this.",
-    )
 
 
 def project_name() -> str:
@@ -116,9 +98,25 @@ def parameters() -> dict[str, Any]:
             },
             "description": "The agent's system prompt (the system messages are used).",
         },
-        "max_turns": MaxTurns,
-        "trials": Trials,
+        "max_turns": _int_parameter(
+            "MaxTurns",
+            _env_int("SEMA4_EVAL_MAX_TURNS", 20),
+            maximum=100,
+            description="Most model turns one agent run may take before it is stopped.",
+        ),
+        "trials": _int_parameter(
+            "Trials",
+            _env_int("SEMA4_EVAL_TRIALS", 3),
+            maximum=16,
+            description="Agent runs per task; pass^k is reported for every k up to this.",
+        ),
     }
+
+
+def _int_parameter(name: str, default: int, *, maximum: int, description: str) -> type[BaseModel]:
+    # Braintrust reads a one-field pydantic model named `value` as a plain typed parameter.
+    field = Field(default=default, ge=1, le=maximum, description=description)
+    return create_model(name, value=(int, field))
 
 
 def load_cases() -> list[EvalCase]:
