@@ -1,0 +1,140 @@
+"""`python -m sema4_agent`: output, exit codes and the run store, through the real stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sema4_agent.cli import main
+from sema4_agent.config import MODEL_ACCESS_VARS
+from sema4_agent.sql_exec import execute_readonly
+from sema4_agent.testing.fake_anthropic import say, sql_policy
+
+SQL = "SELECT region, COUNT(*) AS customers FROM customers GROUP BY region ORDER BY region"
+
+
+def test_json_output_is_the_run_and_exit_0(fake_model, demo_db, capsys, tmp_path):
+    fake_model.reset(sql_policy(SQL, answer="Five regions."))
+
+    code = main(["How many customers per region?", "--json", "--max-retries", "0"])
+
+    out, err = capsys.readouterr()
+    run = json.loads(out)
+    assert code == 0
+    assert run["error"] is None
+    assert run["db"] == str(demo_db)
+    assert run["sql"] == SQL
+    assert run["rows"] == [list(row) for row in execute_readonly(demo_db, SQL)[1]]
+    assert [step["tool"] for step in run["steps"]] == ["write_file", "bash_exec"]
+    assert err == ""
+    assert (tmp_path / ".sema4" / "runs.db").is_file()  # stored by default, under the cwd
+
+
+def test_human_output_shows_answer_sql_rows_and_steps(fake_model, capsys):
+    fake_model.reset(sql_policy(SQL, answer="Five regions."))
+
+    code = main(["How many customers per region?", "--max-retries", "0"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    for expected in (
+        "Five regions.",
+        "GROUP BY region",
+        "Result: 5 rows",
+        "Central",
+        "write_file",
+        "bash_exec",
+        "3 turns",
+        "python -m sema4_agent show",
+    ):
+        assert expected in out
+
+
+def test_an_agent_failure_exits_1_with_the_error_on_stderr(fake_model, capsys):
+    fake_model.reset(lambda request: say("No idea."))
+
+    code = main(["q", "--json", "--max-retries", "0"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert json.loads(out)["error"]["code"] == "no_answer_sql"
+    assert "Error: no_answer_sql" in err
+
+
+def test_no_credentials_exits_2_naming_the_variables(fake_model, tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    assert not any(name in env for name in MODEL_ACCESS_VARS)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sema4_agent", "How many customers?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+
+    assert done.returncode == 2
+    assert "ANTHROPIC_API_KEY" in done.stderr and "ANTHROPIC_BASE_URL" in done.stderr
+    assert done.stdout == ""
+    assert fake_model.paths == []
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse's own usage errors
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["q", "--max-turns", "0"], "must be at least 1"),
+        (["q", "--db", "missing.db"], "no database at missing.db"),
+        ([], "usage:"),
+    ],
+)
+def test_usage_errors_exit_2(fake_model, capsys, argv, message):
+    assert _exit_code(argv) == 2
+    assert message in capsys.readouterr().err
+    assert fake_model.paths == []
+
+
+def test_runs_lists_and_show_replays_a_stored_run(fake_model, capsys, tmp_path, monkeypatch):
+    runs_db = tmp_path / "elsewhere" / "runs.db"
+    monkeypatch.setenv("SEMA4_RUNS_DB", str(runs_db))
+    fake_model.reset(sql_policy(SQL, answer="Five regions."))
+    assert main(["runs", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+    assert main(["How many customers per region?", "--json", "--max-retries", "0"]) == 0
+    asked = json.loads(capsys.readouterr().out)
+    assert main(["runs", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert main(["show", asked["run_id"][:6], "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+
+    assert runs_db.is_file()
+    assert [row["run_id"] for row in listed] == [asked["run_id"]]
+    assert listed[0]["row_count"] == 5
+    assert shown == asked
+
+
+def test_a_question_named_like_a_command_is_asked_with_ask(fake_model, capsys):
+    fake_model.reset(sql_policy("SELECT 1 AS one"))
+
+    code = main(["ask", "runs", "--json", "--no-store", "--max-retries", "0"])
+
+    run = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert run["question"] == "runs"
+    assert any("runs" in text for text in fake_model.requests[0].user_texts)
+
+
+def test_show_of_an_unknown_run_exits_1(fake_model, capsys):
+    assert main(["show", "nope"]) == 1
+    assert "no single run matches 'nope'" in capsys.readouterr().err
