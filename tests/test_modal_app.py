@@ -7,14 +7,21 @@ drift between the README and what `modal deploy` would build fails here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import inspect
+import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from modal._utils.async_utils import synchronizer
 from modal_proto import api_pb2
 
@@ -185,3 +192,301 @@ def test_image_source_includes_the_task_file_and_no_caches():
     assert "/root/evals/eval_sql_gen.py" in uploaded
     assert "/root/mcp_servers/workbench/__main__.py" in uploaded
     assert not [path for path in uploaded if "__pycache__" in path or path.endswith(".pyc")]
+
+
+# ## The endpoint's ASGI app, served on 127.0.0.1
+#
+# The real app `playground` returns, the real agent (Claude Code CLI + workbench MCP
+# server) against the scripted fake Messages API. Only Braintrust's login is replaced:
+# `cached_login` still logs in through the SDK with its offline test key, and the state it
+# returns logs to memory instead of uploading.
+
+PLAYGROUND_PARENT = {
+    "object_type": "playground_logs",
+    "object_id": "00000000-0000-4000-8000-000000000001",
+}
+MODEL = "claude-fake-for-tests"
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("sema4-cache")
+
+
+@pytest.fixture(scope="module")
+def fake_model():
+    from sema4_agent.testing.fake_anthropic import FakeAnthropic, gold_policy
+
+    with FakeAnthropic(gold_policy()) as fake:
+        yield fake
+
+
+# Variables a developer's shell may hold that would change what these tests see.
+AMBIENT_VARS = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+    "CLAUDE_CODE_MAX_RETRIES",
+    "BRAINTRUST_API_KEY",
+    "BRAINTRUST_ORG_NAME",
+    "BRAINTRUST_PROJECT",
+    "OPENAI_API_KEY",
+    "SEMA4_MODEL",
+    "SEMA4_RUNS_DB",
+    "SEMA4_EVAL_TASKS",
+    "SEMA4_EVAL_LIMIT",
+    "SEMA4_EVAL_TRIALS",
+    "SEMA4_EVAL_MAX_TURNS",
+    "SEMA4_EVAL_CONCURRENCY",
+)
+
+
+@pytest.fixture
+def agent_env(monkeypatch, fake_model, demo_cache, tmp_path):
+    """The agent pointed at the fake model; nothing from the user's own environment."""
+    for name in AMBIENT_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SEMA4_CACHE_DIR", str(demo_cache))
+    for name, value in fake_model.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    fake_model.reset()
+    return fake_model
+
+
+@pytest.fixture
+def memory_logs(monkeypatch):
+    """Accept Braintrust's offline test key at the login boundary; keep logs in memory."""
+    from braintrust.devserver import server
+    from braintrust.logger import _MemoryBackgroundLogger
+    from braintrust.util import LazyValue
+
+    memory = _MemoryBackgroundLogger()
+    real_login = server.cached_login
+
+    async def login(api_key: str, app_url: str, org_name: str | None = None):
+        state = await real_login(api_key=api_key, app_url=app_url, org_name=org_name)
+        state._global_bg_logger = LazyValue(lambda: memory, use_mutex=False)
+        return state
+
+    monkeypatch.setattr(server, "cached_login", login)
+    return memory
+
+
+def _auth(org: str = "acme") -> dict[str, str]:
+    from braintrust.logger import TEST_API_KEY
+
+    return {"x-bt-auth-token": TEST_API_KEY, "x-bt-org-name": org}
+
+
+@contextlib.contextmanager
+def _serve(asgi_app) -> Iterator[str]:
+    """Serve `asgi_app` with uvicorn on 127.0.0.1; yields its base URL."""
+    import uvicorn
+
+    # Bound and listening before uvicorn starts, so no request can race its start-up.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    server = uvicorn.Server(uvicorn.Config(asgi_app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+@pytest.fixture
+def endpoint(agent_env, memory_logs) -> Iterator[str]:
+    with _serve(modal_app.playground.local()) as url:
+        yield url
+
+
+def _sse_events(response) -> list[tuple[str, str]]:
+    events, name, data = [], None, []
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            data.append(line.removeprefix("data: "))
+        elif line == "" and name is not None:
+            events.append((name, "\n".join(data)))
+            name, data = None, []
+    return events
+
+
+def test_index_answers_without_a_token(endpoint):
+    response = requests.get(f"{endpoint}/", timeout=30)
+
+    assert response.status_code == 200
+    assert response.text == "Hello, world!"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/list"), ("POST", "/eval")])
+def test_list_and_eval_refuse_requests_without_a_token(endpoint, method, path):
+    response = requests.request(method, f"{endpoint}{path}", json={"name": "x"}, timeout=30)
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("https://www.braintrust.dev", True), ("https://evil.example", False)],
+)
+def test_cors_admits_only_braintrust_origins(endpoint, origin, allowed):
+    response = requests.options(
+        f"{endpoint}/eval",
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=30,
+    )
+
+    assert response.headers.get("access-control-allow-origin") == (origin if allowed else None)
+
+
+def test_org_restriction_from_the_secret_refuses_other_orgs(agent_env, memory_logs, monkeypatch):
+    monkeypatch.setenv("BRAINTRUST_ORG_NAME", "acme")
+
+    with _serve(modal_app.playground.local()) as url:
+        other = requests.get(f"{url}/list", headers=_auth("someone-else"), timeout=30)
+        ours = requests.get(f"{url}/list", headers=_auth("acme"), timeout=30)
+
+    assert other.status_code == 403
+    assert ours.status_code == 200
+
+
+def _rows(cases) -> list[dict]:
+    return [{"input": c.input, "expected": c.expected, "metadata": c.metadata} for c in cases]
+
+
+def test_list_shows_the_sql_eval_with_its_parameters_and_scorers(endpoint):
+    from evals.evaluator import default_model, project_name
+
+    listing = requests.get(f"{endpoint}/list", headers=_auth(), timeout=30).json()
+
+    # Listed under the name `braintrust eval --dev evals/` gives it: the project's.
+    assert list(listing) == [project_name()]
+    schema = listing[project_name()]["parameters"]["schema"]
+    assert {name: spec["type"] for name, spec in schema.items()} == {
+        "model": "model",
+        "system_prompt": "prompt",
+        "max_turns": "data",
+        "trials": "data",
+    }
+    assert schema["model"]["default"] == default_model()
+    assert (schema["max_turns"]["default"], schema["trials"]["default"]) == (20, 3)
+    scorers = [score["name"] for score in listing[project_name()]["scores"]]
+    assert scorers == ["execution_accuracy", "soft_f1", "valid_sql", "pass_hat_k"]
+
+
+def test_eval_streams_two_tasks_and_ends_with_a_summary(endpoint, agent_env, memory_logs):
+    from evals.evaluator import load_cases, project_name
+
+    cases = load_cases()[:2]
+    body = {
+        "name": project_name(),
+        "data": {"data": _rows(cases)},
+        "parameters": {"model": MODEL, "trials": 1, "max_turns": 10},
+        "parent": PLAYGROUND_PARENT,
+        "stream": True,
+    }
+
+    with requests.post(
+        f"{endpoint}/eval", json=body, headers=_auth(), stream=True, timeout=240
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = _sse_events(response)
+
+    assert [name for name, _ in events][-2:] == ["summary", "done"]
+    progress = [json.loads(data) for name, data in events if name == "progress"]
+    outputs = [json.loads(p["data"]) for p in progress if p["event"] == "json_delta"]
+    trials = [trial for output in outputs for trial in output["trials"]]
+    assert sorted(t["task_id"] for t in trials) == sorted(c.input["id"] for c in cases)
+    assert [t["error"] for t in trials] == [None, None]
+
+    summary = json.loads(events[-2][1])
+    scores = {name: score["score"] for name, score in summary["scores"].items()}
+    assert scores == {"execution_accuracy": 1.0, "soft_f1": 1.0, "valid_sql": 1.0, "pass^1": 1.0}
+
+    # The Playground's model choice reached the agent's every model call.
+    assert agent_env.requests and {request.model for request in agent_env.requests} == {MODEL}
+
+    # Rows and scores went to the Playground's session, through the caller's login.
+    logged = memory_logs.pop()
+    scored = [row for row in logged if "execution_accuracy" in (row.get("scores") or {})]
+    assert [row["scores"]["execution_accuracy"] for row in scored] == [1.0, 1.0]
+    assert {row["prompt_session_id"] for row in logged} == {PLAYGROUND_PARENT["object_id"]}
+
+
+# ## Scale-out: the per-call unit and the fan-out
+
+
+def test_trial_unit_scores_what_the_eval_scores(agent_env):
+    from evals import sql_eval
+    from evals.evaluator import config_from, execution_accuracy, load_cases, soft_f1, task_from_row
+
+    case = load_cases()[0]
+    row = {"input": case.input, "expected": case.expected}
+    config = config_from({"model": MODEL, "max_turns": 10, "trials": 1})
+
+    unit = asyncio.run(modal_app.run_trial.local(row, 0, modal_app._config_dict(config)))
+    in_process = asyncio.run(
+        sql_eval.run_trial(
+            task_from_row(case.input, case.expected),
+            model=config.model,
+            system_prompt=config.system_prompt,
+            max_turns=config.max_turns,
+        )
+    )
+
+    # JSON-safe, so it crosses the container boundary as it is.
+    assert json.loads(json.dumps(unit)) == unit
+    scored = ("task_id", "trial_index", "sql", "columns", "rows", "error", "reasons")
+    scores = ("execution_accuracy", "soft_f1", "valid_sql")
+    assert {k: unit[k] for k in scored + scores} == {
+        k: getattr(in_process, k) for k in scored + scores
+    }
+    assert (unit["execution_accuracy"], unit["soft_f1"], unit["valid_sql"]) == (1.0, 1.0, 1.0)
+    assert execution_accuracy({"trials": [unit]}).score == unit["execution_accuracy"]
+    assert soft_f1({"trials": [unit]}).score == unit["soft_f1"]
+
+
+def test_fanned_out_eval_scores_rows_like_the_eval(agent_env, monkeypatch):
+    from evals.evaluator import load_cases
+    from evals.sql_eval import TrialResult, aggregate_trials
+
+    monkeypatch.setenv("SEMA4_EVAL_LIMIT", "1")
+    monkeypatch.setenv("SEMA4_EVAL_TRIALS", "2")
+    monkeypatch.setenv("SEMA4_MODEL", MODEL)
+    units, results = [], []
+
+    def local_starmap(arguments):
+        # What `run_trial.starmap` does on Modal, one call at a time in this process.
+        for args in arguments:
+            units.append(args)
+            results.append(asyncio.run(modal_app.run_trial.local(*args)))
+            yield results[-1]
+
+    outcome = modal_app.run_fanned_out_eval(local_starmap, experiment_name=None, send_logs=False)
+
+    task_id = load_cases()[0].input["id"]
+    assert [(row["input"]["id"], i, config["model"]) for row, i, config in units] == [
+        (task_id, 0, MODEL),
+        (task_id, 1, MODEL),
+    ]
+    [row] = outcome.results
+    expected = aggregate_trials([TrialResult.from_dict(r) for r in results]).as_scores()
+    assert row.scores == expected
+    assert expected == {
+        "execution_accuracy": 1.0,
+        "soft_f1": 1.0,
+        "valid_sql": 1.0,
+        "pass^1": 1.0,
+        "pass^2": 1.0,
+    }
+    assert [trial["trial_index"] for trial in row.output["trials"]] == [0, 1]
