@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from sema4_agent.schema import schema_text
@@ -38,4 +39,12 @@ def build_system_prompt(schema: str) -> str:
 
 def system_prompt_for(db_path: Path) -> str:
     """The system prompt for the database at `db_path`, schema read from the file itself."""
+    stat = db_path.stat()
+    return _cached_prompt(str(db_path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+# Reading sample values costs ~0.1 s; a process asking many questions of one unchanged
+# file (evals, the Modal server) reads them once.
+@functools.lru_cache(maxsize=16)
+def _cached_prompt(db_path: str, mtime_ns: int, size: int) -> str:
     return build_system_prompt(schema_text(db_path))
