@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 import modal
@@ -53,9 +54,17 @@ PLAYGROUND_TIMEOUT_S = 60 * 60
 # One trial is one agent run: the agent's own turn limit ends it well before this.
 TRIAL_TIMEOUT_S = 15 * 60
 
-# Requests one container serves at once. Each row spawns the Claude Code CLI and the
-# workbench MCP server, so the bound is memory, not the event loop.
-PLAYGROUND_MAX_INPUTS = 8
+# Every agent run is a Claude Code CLI (about 200 MB peak RSS, measured) plus the workbench
+# MCP server, and costs a few CPU-seconds to start. One /eval request keeps up to
+# SEMA4_EVAL_CONCURRENCY (default 4) runs in flight, so a container sized for 4 such
+# requests at once; Modal starts more containers past that.
+PLAYGROUND_MAX_INPUTS = 4
+PLAYGROUND_CPU = 4.0
+PLAYGROUND_MEMORY_MB = 4096
+
+# A trial call runs exactly one agent.
+TRIAL_CPU = 1.0
+TRIAL_MEMORY_MB = 1024
 
 
 image = (
@@ -88,7 +97,12 @@ secrets = [modal.Secret.from_name(SECRET_NAME)]
 # to that organisation (the SDK's `--dev-org-name`).
 
 
-@app.function(secrets=secrets, timeout=PLAYGROUND_TIMEOUT_S)
+@app.function(
+    secrets=secrets,
+    timeout=PLAYGROUND_TIMEOUT_S,
+    cpu=PLAYGROUND_CPU,
+    memory=PLAYGROUND_MEMORY_MB,
+)
 @modal.concurrent(max_inputs=PLAYGROUND_MAX_INPUTS)
 @modal.asgi_app()
 def playground():
@@ -130,7 +144,7 @@ def load_evaluators(evals_dir: Path) -> list:
 # shape and the same pass^k aggregation, logged as one experiment.
 
 
-@app.function(secrets=secrets, timeout=TRIAL_TIMEOUT_S)
+@app.function(secrets=secrets, timeout=TRIAL_TIMEOUT_S, cpu=TRIAL_CPU, memory=TRIAL_MEMORY_MB)
 async def run_trial(row: dict, trial_index: int, config: dict) -> dict:
     """Run the agent once on one eval row and score it; JSON-safe `TrialResult` fields.
 
@@ -165,11 +179,14 @@ def main(
     Flags left out fall back to what `braintrust eval evals/` reads: SEMA4_EVAL_TRIALS,
     SEMA4_MODEL, SEMA4_EVAL_MAX_TURNS, SEMA4_EVAL_LIMIT (and SEMA4_EVAL_TASKS).
     """
+    _load_dotenv()
     if send_logs and not os.environ.get("BRAINTRUST_API_KEY"):
-        raise SystemExit(
-            "Set BRAINTRUST_API_KEY to log the experiment, or pass --no-send-logs "
-            "to print the scores only."
+        print(
+            "Error: set BRAINTRUST_API_KEY (in the environment or ./.env) to log the "
+            "experiment, or pass --no-send-logs to print the scores only.",
+            file=sys.stderr,
         )
+        raise SystemExit(2)
 
     # The evaluator takes its defaults from these variables; setting them here makes the
     # flags mean exactly what the variables mean to `braintrust eval`.
@@ -238,3 +255,12 @@ def _config_dict(config) -> dict:
         "system_prompt": config.system_prompt,
         "max_turns": config.max_turns,
     }
+
+
+def _load_dotenv() -> None:
+    # Like the sema4-agent CLI: only ./.env, never a parent directory's.
+    env_file = Path.cwd() / ".env"
+    if env_file.is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(env_file, override=False)

@@ -146,6 +146,7 @@ def test_playground_is_a_concurrent_asgi_endpoint_with_a_long_timeout():
     assert settings["webhook_config"].type == api_pb2.WEBHOOK_TYPE_ASGI_APP
     assert settings["max_concurrent_inputs"] == modal_app.PLAYGROUND_MAX_INPUTS > 1
     assert settings["timeout"] == modal_app.PLAYGROUND_TIMEOUT_S >= 30 * 60
+    assert (settings["cpu"], settings["memory"]) == (4.0, 4096)
 
 
 def test_trial_function_outlasts_one_agent_run():
@@ -153,6 +154,7 @@ def test_trial_function_outlasts_one_agent_run():
 
     assert settings["webhook_config"] is None
     assert settings["timeout"] == modal_app.TRIAL_TIMEOUT_S >= 10 * 60
+    assert (settings["cpu"], settings["memory"]) == (1.0, 1024)
 
 
 def test_image_installs_sqlite3_and_syncs_the_lockfile():
@@ -192,6 +194,38 @@ def test_image_source_includes_the_task_file_and_no_caches():
     assert "/root/evals/eval_sql_gen.py" in uploaded
     assert "/root/mcp_servers/workbench/__main__.py" in uploaded
     assert not [path for path in uploaded if "__pycache__" in path or path.endswith(".pyc")]
+
+
+def test_modal_run_offers_the_documented_flags(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODAL_")}
+    env["HOME"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "modal", "run", "modal_app.py", "--help"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    for flag in ("--trials", "--model", "--max-turns", "--limit", "--experiment"):
+        assert f"{flag} " in result.stdout
+    assert "--send-logs / --no-send-logs" in result.stdout
+
+
+def test_fan_out_without_a_braintrust_key_says_what_to_do(monkeypatch, tmp_path, capsys):
+    monkeypatch.delenv("BRAINTRUST_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(SystemExit) as exit_info:
+        modal_app.main.info.raw_f(trials=1)
+
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == (
+        "Error: set BRAINTRUST_API_KEY (in the environment or ./.env) to log the experiment, "
+        "or pass --no-send-logs to print the scores only.\n"
+    )
 
 
 # ## The endpoint's ASGI app, served on 127.0.0.1
