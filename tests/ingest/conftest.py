@@ -82,4 +82,7 @@ def memory_braintrust():
                 },
             )
     finally:
+        # init_test_exp makes its experiment the SDK's current one; leave no trace
+        # for other tests.
+        logger._state.current_experiment = None
         simulate_logout()
