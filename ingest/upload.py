@@ -143,21 +143,25 @@ def log_simulation(experiment, summary: Summary, simulation: Simulation, *, data
     spans = conversation_spans(
         simulation.messages, agent_model=run.agent_model, user_model=run.user_model
     )
+    # Turns carry no reliable times of their own: spread them over the row's span so
+    # the trace timeline reads in conversation order inside its parent.
+    step = (simulation.duration or 0.001 * len(spans)) / max(len(spans), 1)
     for index, turn in enumerate(spans):
         child = root.start_span(
             name=turn.name,
             type=turn.type,
             id=f"{row_id}/turn/{index}",
+            start_time=start + index * step,
             set_current=False,
             input=turn.input,
             output=turn.output,
             metadata=turn.metadata,
             metrics=turn.metrics or None,
         )
-        child.end()
+        child.end(end_time=start + (index + 1) * step)
 
     # The row's duration in the UI is the simulation's own, when the file has it.
-    root.end(end_time=start + simulation.duration if simulation.duration is not None else None)
+    root.end(end_time=start + (simulation.duration or 0.001 * len(spans)))
 
 
 def _scores(summary: Summary, simulation: Simulation) -> dict[str, float]:

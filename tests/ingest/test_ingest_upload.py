@@ -114,6 +114,11 @@ def test_span_tree_of_one_simulation(fixtures, memory_braintrust):
     ]
     assert all(c["span_parents"] == [root["span_id"]] for c in children)
     assert all(c["root_span_id"] == root["root_span_id"] for c in children)
+    # Turns follow each other inside the row's 30 s, in conversation order.
+    starts = [c["metrics"]["start"] for c in children]
+    assert starts == sorted(starts)
+    assert root["metrics"]["start"] <= starts[0]
+    assert children[-1]["metrics"]["end"] == pytest.approx(root["metrics"]["end"])
 
     first_llm, tool = children[1], children[2]
     assert first_llm["input"] == [
