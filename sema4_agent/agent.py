@@ -38,8 +38,15 @@ ProgressCallback = Callable[[str], None]
 
 
 def workbench_command(workspace: Path) -> list[str]:
-    """The command line that starts the workbench MCP server rooted at `workspace`."""
-    return [sys.executable, "-m", "mcp_servers.workbench", "--root", str(workspace)]
+    """The command line that starts the workbench MCP server rooted at `workspace`.
+
+    SEMA4_ISOLATE=1 runs the model's shell commands under bubblewrap (only the workspace
+    writable, no network); it needs `bwrap`, so it is opt-in.
+    """
+    command = [sys.executable, "-m", "mcp_servers.workbench", "--root", str(workspace)]
+    if os.environ.get("SEMA4_ISOLATE") == "1":
+        command.append("--isolate")
+    return command
 
 
 async def run_question(

@@ -265,6 +265,21 @@ async def test_user_claude_settings_do_not_reach_the_run(fake_model, monkeypatch
     assert all("leaked" not in request.model for request in fake_model.requests)
 
 
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap (bwrap)")
+async def test_isolated_commands_cannot_write_outside_the_workspace(
+    fake_model, monkeypatch, tmp_path
+):
+    outside = tmp_path / "escaped.txt"
+    monkeypatch.setenv("SEMA4_ISOLATE", "1")
+    fake_model.reset(scripted([bash_exec(f"echo x > {outside}"), *sql_turns("SELECT 1 AS one")]))
+
+    run = await run_question("q", max_retries=0)
+
+    assert run.error is None and run.rows == [[1]]
+    assert json.loads(run.steps[0].output)["exit_code"] != 0
+    assert not outside.exists()
+
+
 def test_run_question_sync_and_a_missing_db(fake_model, tmp_path):
     with pytest.raises(FileNotFoundError, match="database not found"):
         agent.run_question_sync("q", db=tmp_path / "missing.db")
