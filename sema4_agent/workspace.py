@@ -28,4 +28,3 @@ def copy_database(source: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
-
