@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -52,11 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(config)
     logger.info("serving %s over %s (isolate=%s)", root, args.transport, args.isolate)
 
-    if args.transport == "http":
-        server.run("streamable-http", host=args.host, port=args.port)
-    else:
-        server.run("stdio")
+    # SIGTERM's default action skips `finally`; as an exception it lets running commands
+    # (each in its own process group, out of reach of a kill aimed at the server) be stopped.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        if args.transport == "http":
+            server.run("streamable-http", host=args.host, port=args.port)
+        else:
+            server.run("stdio")
+    finally:
+        shell.stop_all()
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _parser() -> argparse.ArgumentParser:

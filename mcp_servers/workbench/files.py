@@ -15,6 +15,7 @@ from mcp_servers.workbench.sandbox import display_path, resolve_inside
 
 READ_CAP_BYTES = 256 * 1024
 LIST_CAP_ENTRIES = 1000
+_SNIFF_BYTES = 8192
 
 
 class FileToolError(ValueError):
@@ -34,6 +35,10 @@ def read_text(root: Path, path: str, offset: int = 0, limit: int | None = None) 
     seen = 0
     stopped = False
     with target.open("rb") as handle:
+        # Like git and grep: a NUL byte near the start means binary, whatever comes first.
+        if b"\x00" in handle.read(_SNIFF_BYTES):
+            raise FileToolError(_binary_message(shown, "near the start"))
+        handle.seek(0)
         for raw, was_cut in _lines(handle):
             if seen >= offset:
                 if (limit is not None and len(kept) >= limit) or size + len(raw) > READ_CAP_BYTES:
@@ -108,6 +113,13 @@ def _require_file(target: Path, shown: str) -> None:
         raise FileToolError(f"{shown} is not a regular file")
 
 
+def _binary_message(shown: str, where: str) -> str:
+    return (
+        f"{shown} is a binary file (NUL byte {where}); "
+        "inspect it with bash_exec, e.g. `file` or `xxd | head`"
+    )
+
+
 def _lines(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
     """Each line as bytes, cut to READ_CAP_BYTES (flagged) so one huge line stays bounded."""
     while raw := handle.readline(READ_CAP_BYTES):
@@ -122,10 +134,7 @@ def _lines(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
 def _decode(raw: bytes, was_cut: bool, shown: str, line_index: int) -> str:
     where = f"line {line_index + 1}"
     if b"\x00" in raw:
-        raise FileToolError(
-            f"{shown} looks binary (NUL byte at {where}); "
-            "inspect it with bash_exec, e.g. `file` or `xxd | head`"
-        )
+        raise FileToolError(_binary_message(shown, f"at {where}"))
     try:
         # final=False on a cut line drops a character split by the cut instead of failing.
         text = codecs.getincrementaldecoder("utf-8")().decode(raw, final=not was_cut)

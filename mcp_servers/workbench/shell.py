@@ -43,6 +43,10 @@ _DENIED_ENV_PATTERNS = (
 )
 
 
+# Process groups of commands still running, so a server that is told to stop can stop them.
+_live_groups: set[int] = set()
+
+
 class IsolationUnavailable(RuntimeError):
     """--isolate was asked for but bubblewrap is missing or cannot run here."""
 
@@ -148,6 +152,7 @@ async def run_command(
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
+    _live_groups.add(process.pid)
     stdout, stderr = _CappedOutput(), _CappedOutput()
     readers = {
         asyncio.ensure_future(stdout.read_from(process.stdout)),
@@ -160,6 +165,7 @@ async def run_command(
         # A cancelled tool call must not leave the command running.
         if process.returncode is None:
             _kill_group(process.pid)
+        _live_groups.discard(process.pid)
         for reader in readers:
             reader.cancel()
 
@@ -180,13 +186,32 @@ async def _wait(
     process: asyncio.subprocess.Process, readers: set[asyncio.Future], timeout_s: float
 ) -> tuple[bool, str | None]:
     """Wait for bash and its output pipes; kill the group when either takes too long."""
+    # Usually the pipes close as bash exits. Process.wait() alone would not do: on
+    # Python 3.11+ it also waits for the pipes, which a background job can hold open.
+    deadline = time.monotonic() + timeout_s
+    pipes_closed = asyncio.ensure_future(asyncio.wait(readers))
+    exited = asyncio.ensure_future(_returncode_set(process))
     try:
-        await asyncio.wait_for(process.wait(), timeout_s)
-    except TimeoutError:
+        done, _ = await asyncio.wait(
+            {pipes_closed, exited}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        exited.cancel()
+        pipes_closed.cancel()
+
+    if pipes_closed in done:
+        # bash may have closed its own stdout and stderr and still be running.
+        try:
+            await asyncio.wait_for(process.wait(), max(deadline - time.monotonic(), 0))
+        except TimeoutError:
+            done = set()
+
+    if not done:
         _kill_group(process.pid)
-        await process.wait()
         await _drain(readers)
         return True, f"timed out after {timeout_s:g} s; the command and its children were killed"
+    if pipes_closed in done:
+        return False, None
 
     _, pending = await asyncio.wait(readers, timeout=_PIPE_GRACE_S)
     if pending:
@@ -199,9 +224,21 @@ async def _wait(
     return False, None
 
 
+async def _returncode_set(process: asyncio.subprocess.Process) -> None:
+    """Returns once bash has exited, whether or not its pipes are still open."""
+    while process.returncode is None:
+        await asyncio.sleep(0.02)
+
+
 async def _drain(readers: set[asyncio.Future]) -> None:
     """Let readers see EOF after a kill; a process that left the group may hold a pipe."""
     await asyncio.wait(readers, timeout=_PIPE_GRACE_S)
+
+
+def stop_all() -> None:
+    """Kill every command still running; called when the server shuts down."""
+    for pgid in list(_live_groups):
+        _kill_group(pgid)
 
 
 def _kill_group(pgid: int) -> None:

@@ -1,0 +1,163 @@
+"""bash_exec: output, environment allowlist, timeouts that kill children, caps, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from mcp_servers.workbench.shell import OUTPUT_CAP_BYTES
+
+
+def _is_gone(pid: int) -> bool:
+    """True when the process no longer exists or is only a zombie awaiting its reaper."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+async def _wait_until_gone(pid: int, within_s: float = 10.0) -> bool:
+    """Bounded wait: a SIGKILLed process may take a moment to be torn down."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if _is_gone(pid):
+            return True
+        await asyncio.sleep(0.02)
+    return _is_gone(pid)
+
+
+async def test_bash_exec_returns_exit_code_and_streams(workbench, box, text):
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": "pwd; echo oops >&2; exit 3"})
+
+    data = result.structured_content
+    assert not result.is_error
+    assert (data["exit_code"], data["stdout"], data["stderr"]) == (3, f"{box}\n", "oops\n")
+    assert (data["timed_out"], data["truncated"]) == (False, False)
+    assert "exit code 3" in text(result) and "oops" in text(result)
+
+
+async def test_bash_exec_stdin_is_closed(workbench, box):
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": "cat; echo rc=$?"})
+
+    assert result.structured_content["stdout"] == "rc=0\n"
+
+
+async def test_bash_exec_environment_is_an_allowlist(workbench, box):
+    planted = {
+        "ANTHROPIC_API_KEY": "sk-ant-planted",
+        "MY_SERVICE_TOKEN": "tok-planted",
+        "BRAINTRUST_API_KEY": "bt-planted",
+        "DB_PASSWORD": "pw-planted",
+        "LC_SECRET_KEY": "lc-planted",
+        "LANG": "C.UTF-8",
+    }
+
+    async with workbench(box, env=planted) as session:
+        result = await session.call_tool("bash_exec", {"cmd": "env"})
+
+    output = result.structured_content["stdout"]
+    names = {line.split("=", 1)[0] for line in output.splitlines() if "=" in line}
+    assert "planted" not in output
+    assert names.isdisjoint(
+        {"ANTHROPIC_API_KEY", "MY_SERVICE_TOKEN", "BRAINTRUST_API_KEY", "DB_PASSWORD"}
+    )
+    assert {"PATH", "LANG", "PWD"} <= names
+    assert f"PWD={box}" in output.splitlines()
+
+
+async def test_bash_exec_timeout_kills_the_whole_group(workbench, box, text):
+    cmd = "sleep 1000 & echo $! > bg.pid; sleep 1000"
+
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 1})
+
+    data = result.structured_content
+    assert (data["timed_out"], data["exit_code"]) == (True, None)
+    assert "timed out" in text(result)
+    assert await _wait_until_gone(int((box / "bg.pid").read_text()))
+
+
+async def test_bash_exec_stops_background_jobs_holding_the_pipes(workbench, box, text):
+    cmd = "sleep 1000 & echo $! > bg.pid; echo started"
+
+    async with workbench(box, "--bash-timeout", "120") as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd})
+
+    data = result.structured_content
+    assert (data["exit_code"], data["stdout"], data["timed_out"]) == (0, "started\n", False)
+    assert "redirect their output" in text(result)
+    assert await _wait_until_gone(int((box / "bg.pid").read_text()))
+
+
+async def test_bash_exec_truncates_huge_output(workbench, box, text):
+    cmd = "head -c 300000 /dev/zero | tr '\\0' a; head -c 70000 /dev/zero | tr '\\0' b >&2"
+
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd})
+
+    data = result.structured_content
+    assert data["truncated"] is True
+    assert data["stdout"] == "a" * OUTPUT_CAP_BYTES
+    assert data["stderr"] == "b" * OUTPUT_CAP_BYTES
+    assert (data["stdout_bytes"], data["stderr_bytes"]) == (300000, 70000)
+    assert f"showing the first {OUTPUT_CAP_BYTES} of 300000 bytes" in text(result)
+
+
+async def test_bash_exec_invalid_utf8_output_is_replaced(workbench, box):
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": "printf 'ok\\xff\\n'"})
+
+    assert result.structured_content["stdout"] == "ok\ufffd\n"
+
+
+async def test_bash_exec_rejects_non_positive_timeout(workbench, box, text):
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": "true", "timeout_s": 0})
+
+    assert result.is_error and "timeout_s must be a positive" in text(result)
+
+
+async def test_slow_bash_exec_does_not_block_other_tools(workbench, box):
+    """A command waits for a file only a later tool call creates: it needs concurrency."""
+    cmd = "until [ -e go ]; do sleep 0.02; done; echo released"
+
+    async with workbench(box) as session:
+        slow = asyncio.create_task(session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 60}))
+        listed = await session.call_tool("list_dir", {})
+        still_running = not slow.done()
+        await session.call_tool("write_file", {"path": "go", "content": ""})
+        released = await asyncio.wait_for(slow, 60)
+
+    assert not listed.is_error
+    assert still_running
+    assert released.structured_content["stdout"] == "released\n"
+    assert released.structured_content["timed_out"] is False
+
+
+async def test_server_exit_leaves_no_command_behind(workbench, box):
+    """Closing the session while a command runs must not orphan it."""
+    cmd = "echo $$ > bash.pid; sleep 1000 > /dev/null 2>&1"
+
+    async with workbench(box) as session:
+        slow = asyncio.create_task(session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 600}))
+        while not (box / "bash.pid").exists() or not (box / "bash.pid").read_text():
+            await asyncio.sleep(0.02)
+        slow.cancel()
+
+    assert await _wait_until_gone(int((box / "bash.pid").read_text()))
+    assert os.path.exists(box / "bash.pid")
+
+
+async def test_timeout_applies_after_bash_closes_its_own_output(workbench, box):
+    cmd = "echo $$ > bash.pid; exec > /dev/null 2>&1; sleep 1000"
+
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 1})
+
+    assert result.structured_content["timed_out"] is True
+    assert await _wait_until_gone(int((box / "bash.pid").read_text()))
