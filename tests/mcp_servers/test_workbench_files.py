@@ -16,7 +16,7 @@ async def test_tools_are_listed_with_truthful_annotations(workbench, box):
     assert tools["write_file"].annotations.destructive_hint is True
     assert tools["bash_exec"].annotations.destructive_hint is True
     assert tools["bash_exec"].annotations.open_world_hint is True
-    assert all(tool.description and tool.output_schema for tool in tools.values())
+    assert all(len(tool.description) > 40 for tool in tools.values())
 
 
 async def test_server_reports_its_name(workbench, box):
