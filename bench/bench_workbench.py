@@ -28,6 +28,17 @@ NODE_PREFIX = Path(__file__).parent / "out" / "node"
 NODE_ENTRY = NODE_PREFIX / "node_modules" / NODE_PACKAGE / "dist" / "index.js"
 
 
+# The floor any MCPServer tool pays over stdio: the same SDK with a tool that does nothing.
+_NOOP_SERVER = """
+from mcp.server.mcpserver import MCPServer
+server = MCPServer("noop", log_level="WARNING")
+@server.tool()
+async def noop() -> str:
+    return "ok"
+server.run("stdio")
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--starts", type=int, default=10, help="cold starts per server")
@@ -77,6 +88,10 @@ async def _measure(
                 await _latencies(session, "bash_exec", {"cmd": "true"}, calls),
             )
         )
+
+    noop = StdioServerParameters(command=sys.executable, args=["-c", _NOOP_SERVER])
+    async with _session(noop) as session:
+        rows.append(("sdk no-op tool", "noop", await _latencies(session, "noop", {}, calls)))
 
     if node_entry is not None:
         official = StdioServerParameters(command="node", args=[str(node_entry), str(root)])

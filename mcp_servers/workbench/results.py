@@ -1,4 +1,4 @@
-"""Structured tool results (the outputSchema clients see) and their text for a model."""
+"""Structured tool results (sent as structuredContent) and their text for a model."""
 
 from __future__ import annotations
 
