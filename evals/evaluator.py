@@ -1,8 +1,10 @@
 """The Braintrust Evaluator for the SQL agent: data, task, scorers and Playground parameters.
 
-`evals/eval_sql_gen.py` registers it for `braintrust eval evals/`; `modal_app.py` hands
-`build_evaluator()` to `braintrust.devserver.server.create_app`. This module has no import
-side effects (importing an `eval_*.py` file outside the braintrust CLI runs the eval).
+`evals/eval_sql_gen.py` registers it for `braintrust eval evals/` (and `--dev`, the
+Playground's remote-eval server); `modal_app.py` reuses `evaluator_fields` with its own
+trial runner. `build_evaluator()` gives the same evaluator as an object. This module has
+no import side effects (importing an `eval_*.py` file outside the braintrust CLI runs the
+eval).
 
 One row per task, its trials run inside the row. Braintrust's own `trial_count` would give
 one row per trial, and its summary would average them: EX would be right, but pass^k is a
@@ -26,7 +28,7 @@ Environment (read when the evaluator is built):
 from __future__ import annotations
 
 import asyncio
-import logging
+import functools
 import os
 import subprocess
 import weakref
@@ -54,8 +56,6 @@ from evals.tasks import SqlTask, load_tasks
 from sema4_agent.demo_db import demo_db_path
 from sema4_agent.prompt import system_prompt_for
 
-logger = logging.getLogger(__name__)
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "sema4-demo"
 FALLBACK_MODEL = "claude-sonnet-4-5"
@@ -70,6 +70,7 @@ def default_model() -> str:
     return os.environ.get("SEMA4_MODEL") or FALLBACK_MODEL
 
 
+@functools.cache
 def default_system_prompt() -> str:
     """The agent's own system prompt for the demo database (the prompt parameter's default)."""
     return system_prompt_for(demo_db_path())
@@ -156,11 +157,23 @@ def case_for(task: SqlTask) -> EvalCase:
 
 
 def task_from_row(
-    input: dict[str, Any], expected: dict[str, Any] | None, metadata: dict[str, Any] | None = None
+    input: dict[str, Any] | str,
+    expected: dict[str, Any] | str | None,
+    metadata: dict[str, Any] | None = None,
 ) -> SqlTask:
-    """Rebuild a task from an eval row (ours, or a Playground dataset shaped like it)."""
+    """Rebuild a task from an eval row: ours, or a Playground dataset row shaped like it.
+
+    A dataset row may also hold the question as its whole input and the gold SQL as its
+    whole expected value.
+    """
+    if isinstance(input, str):
+        input = {"question": input}
+    if isinstance(expected, str):
+        expected = {"sql": expected}
     expected = expected or {}
     metadata = metadata or {}
+    if not expected.get("sql"):
+        raise ValueError("the row's expected value needs the gold SQL (expected.sql)")
     return SqlTask(
         id=str(input.get("id") or input["question"][:40]),
         question=input["question"],
@@ -335,6 +348,7 @@ def evaluator_fields(*, trial_runner: TrialRunner = run_trial) -> dict[str, Any]
     }
 
 
+@functools.cache
 def git_commit() -> str | None:
     """The repository's HEAD, or None outside a git checkout (a Modal image, a wheel)."""
     try:

@@ -271,13 +271,25 @@ def test_a_row_round_trips_to_its_task():
     assert case.expected["rows"] == gold_result(task).rows
 
 
+def test_a_playground_row_may_be_a_bare_question_and_gold_sql():
+    task = task_from_row("How many plans?", "SELECT COUNT(*) FROM plans")
+
+    assert (task.question, task.gold_sql, task.ordered) == (
+        "How many plans?",
+        "SELECT COUNT(*) FROM plans",
+        False,
+    )
+    with pytest.raises(ValueError, match="expected.sql"):
+        task_from_row({"question": "How many plans?"}, None)
+
+
 # --- metadata -----------------------------------------------------------------------------
 
 
 def test_git_commit_outside_a_checkout_is_none(monkeypatch, tmp_path):
     monkeypatch.setattr(sql_evaluator, "REPO_ROOT", tmp_path)
 
-    assert git_commit() is None
+    assert git_commit.__wrapped__() is None  # uncached: the real one is read once
 
 
 def test_git_commit_in_the_checkout_is_a_sha():
