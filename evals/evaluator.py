@@ -77,7 +77,7 @@ def default_system_prompt() -> str:
 
 
 def eval_concurrency() -> int:
-    return _env_int("SEMA4_EVAL_CONCURRENCY", 4)
+    return _env_positive_int("SEMA4_EVAL_CONCURRENCY", 4)
 
 
 def parameters() -> dict[str, Any]:
@@ -101,13 +101,13 @@ def parameters() -> dict[str, Any]:
         },
         "max_turns": _int_parameter(
             "MaxTurns",
-            _env_int("SEMA4_EVAL_MAX_TURNS", 20),
+            _env_positive_int("SEMA4_EVAL_MAX_TURNS", 20),
             maximum=100,
             description="Most model turns one agent run may take before it is stopped.",
         ),
         "trials": _int_parameter(
             "Trials",
-            _env_int("SEMA4_EVAL_TRIALS", 3),
+            _env_positive_int("SEMA4_EVAL_TRIALS", 3),
             maximum=16,
             description="Agent runs per task; pass^k is reported for every k up to this.",
         ),
@@ -189,8 +189,8 @@ def config_from(params: dict[str, Any] | None) -> EvalConfig:
     return EvalConfig(
         model=params.get("model") or default_model(),
         system_prompt=system_prompt_text(params.get("system_prompt")),
-        max_turns=int(params.get("max_turns") or _env_int("SEMA4_EVAL_MAX_TURNS", 20)),
-        trials=int(params.get("trials") or _env_int("SEMA4_EVAL_TRIALS", 3)),
+        max_turns=int(params.get("max_turns") or _env_positive_int("SEMA4_EVAL_MAX_TURNS", 20)),
+        trials=int(params.get("trials") or _env_positive_int("SEMA4_EVAL_TRIALS", 3)),
     )
 
 
@@ -409,6 +409,13 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_positive_int(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _env_list(name: str) -> list[str]:

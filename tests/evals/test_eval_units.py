@@ -222,6 +222,14 @@ def test_invalid_trials_are_refused_by_the_parameter_schema():
         validate_parameters({"trials": 0}, parameters())
 
 
+@pytest.mark.parametrize("name", ["SEMA4_EVAL_TRIALS", "SEMA4_EVAL_CONCURRENCY"])
+def test_a_count_below_one_is_refused_with_its_name(monkeypatch, name):
+    monkeypatch.setenv(name, "0")
+
+    with pytest.raises(ValueError, match=f"{name} must be at least 1"):
+        sql_evaluator.evaluator_fields()
+
+
 # --- task selection and rows --------------------------------------------------------------
 
 
