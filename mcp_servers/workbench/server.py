@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from dataclasses import dataclass, field
@@ -40,8 +41,9 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
     server = MCPServer(SERVER_NAME, instructions=_INSTRUCTIONS, log_level="WARNING")
     root = config.root
 
-    @server.tool(
-        annotations=ToolAnnotations(
+    @_tool(
+        server,
+        ToolAnnotations(
             title="Run a bash command",
             read_only_hint=False,
             destructive_hint=True,
@@ -71,7 +73,7 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
         result = BashResult(**vars(outcome))
         return _structured(result, result.to_text(shell.OUTPUT_CAP_BYTES))
 
-    @server.tool(annotations=ToolAnnotations(title="Read a text file", read_only_hint=True))
+    @_tool(server, ToolAnnotations(title="Read a text file", read_only_hint=True))
     async def read_file(path: str, offset: int = 0, limit: int | None = None) -> CallToolResult:
         """Read a UTF-8 text file inside the root, optionally a window of its lines.
 
@@ -83,8 +85,9 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
         result = _file_tool(files.read_text, root, path, offset, limit)
         return _structured(result, result.to_text())
 
-    @server.tool(
-        annotations=ToolAnnotations(
+    @_tool(
+        server,
+        ToolAnnotations(
             title="Write a text file",
             read_only_hint=False,
             destructive_hint=True,
@@ -100,7 +103,7 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
         result = _file_tool(files.write_text, root, path, content)
         return _structured(result, result.to_text())
 
-    @server.tool(annotations=ToolAnnotations(title="List a directory", read_only_hint=True))
+    @_tool(server, ToolAnnotations(title="List a directory", read_only_hint=True))
     async def list_dir(path: str = ".") -> CallToolResult:
         """List a directory inside the root: each entry's name, type and size in bytes.
 
@@ -110,6 +113,16 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
         return _structured(result, result.to_text())
 
     return server
+
+
+def _tool(server: MCPServer, annotations: ToolAnnotations):
+    """Register a tool whose docstring, dedented, is the description a model reads."""
+
+    def register(fn):
+        server.add_tool(fn, description=inspect.cleandoc(fn.__doc__), annotations=annotations)
+        return fn
+
+    return register
 
 
 def _file_tool(action, *args):
