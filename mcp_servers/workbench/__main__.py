@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(config)
     logger.info("serving %s over %s (isolate=%s)", root, args.transport, args.isolate)
 
-    # SIGTERM's default action skips `finally`; as an exception it lets running commands
-    # (each in its own process group, out of reach of a kill aimed at the server) be stopped.
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Commands run in their own process groups, out of reach of a kill aimed at the
+    # server, so SIGTERM stops them first. Exiting at once, rather than unwinding, spares
+    # waiting on the SDK's stdin reader thread, which only returns when stdin closes.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         if args.transport == "http":
             server.run("streamable-http", host=args.host, port=args.port)
@@ -66,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    from mcp_servers.workbench import shell
+
+    shell.stop_all()
+    os._exit(128 + signum)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -161,3 +162,41 @@ async def test_timeout_applies_after_bash_closes_its_own_output(workbench, box):
 
     assert result.structured_content["timed_out"] is True
     assert await _wait_until_gone(int((box / "bash.pid").read_text()))
+
+
+def _pids_matching(pattern: str) -> list[int]:
+    """Live processes whose command line contains `pattern` (zombies have none)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if pattern in line:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+async def _wait_for(condition, within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def test_sigterm_stops_running_commands_and_the_server(workbench, box):
+    marker = "sleep 987653"
+
+    async with workbench(box) as session:
+        slow = asyncio.create_task(
+            session.call_tool("bash_exec", {"cmd": f"{marker} > /dev/null", "timeout_s": 600})
+        )
+        assert await _wait_for(lambda: _pids_matching(marker))
+        (server_pid,) = _pids_matching(f"mcp_servers.workbench --root {box} ")
+        os.kill(server_pid, signal.SIGTERM)
+
+        assert await _wait_for(lambda: not _pids_matching(marker))
+        assert await _wait_for(lambda: _is_gone(server_pid))
+        slow.cancel()
