@@ -5,8 +5,20 @@ The braintrust CLI imports this file with registration deferred; imported anywhe
 object (the Modal app, tests) uses `evals.evaluator.build_evaluator()` instead.
 """
 
+import sys
+
 from braintrust import Eval
 
-from evals.evaluator import EVAL_NAME, evaluator_fields, project_name
+from evals.evaluator import EVAL_NAME, evaluator_fields, project_name, select_tasks
+from evals.tasks import load_tasks
 
-Eval(project_name(), **evaluator_fields(), description=f"{EVAL_NAME}: NL-to-SQL on the demo DB")
+# A bad SEMA4_EVAL_* variable is a configuration error: one line and exit 2, before any
+# agent runs (the CLI would print a traceback for a ValueError, or skip the file, exit 0).
+try:
+    fields = evaluator_fields()
+    select_tasks(load_tasks())
+except ValueError as exc:
+    print(f"error: {exc}", file=sys.stderr)
+    sys.exit(2)
+
+Eval(project_name(), **fields, description=f"{EVAL_NAME}: NL-to-SQL on the demo database")

@@ -221,3 +221,14 @@ def test_cli_summary_shows_ex_soft_f1_and_pass_k_for_wrong_answers(fake_model):
     for name in ("execution_accuracy", "soft_f1", "pass^1", "pass^2"):
         assert f"00.00% '{name}'" in summary, summary
     assert "100.00% 'valid_sql'" in summary
+
+
+def test_cli_refuses_an_unknown_task_id_in_one_line(fake_model):
+    result = braintrust_eval(fake_model, SEMA4_EVAL_TASKS="active_customers,no_such_task")
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: SEMA4_EVAL_TASKS names unknown task ids ['no_such_task']; "
+        "use ids from evals/sql_tasks.jsonl"
+    )
+    assert fake_model.requests == []
