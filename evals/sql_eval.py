@@ -204,7 +204,8 @@ def check_model_served(trials: Sequence[TrialResult], model: str | None) -> None
     """Raise when no trial got past the model call: the row fails, the eval goes on."""
     if trials and all(t.is_model_error for t in trials):
         raise ModelUnavailableError(
-            f"model {model or '(default)'!r} failed on every trial: {trials[0].error}. "
+            f"model {model or '(default)'!r} failed on every trial: "
+            f"{(trials[0].error or 'model error').rstrip('.')}. "
             "Check the model name and that your gateway (ANTHROPIC_BASE_URL) serves it."
         )
 
