@@ -8,6 +8,8 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from mcp_servers.workbench.shell import OUTPUT_CAP_BYTES
 
 
@@ -186,7 +188,9 @@ async def _wait_for(condition, within_s: float = 10.0) -> bool:
     return True
 
 
-async def test_sigterm_stops_running_commands_and_the_server(workbench, box):
+# Claude Code stops a stdio server with SIGINT, then SIGTERM; either must stop it at once.
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+async def test_stop_signal_stops_running_commands_and_the_server(workbench, box, stop_signal):
     marker = "sleep 987653"
 
     async with workbench(box) as session:
@@ -195,7 +199,7 @@ async def test_sigterm_stops_running_commands_and_the_server(workbench, box):
         )
         assert await _wait_for(lambda: _pids_matching(marker))
         (server_pid,) = _pids_matching(f"mcp_servers.workbench --root {box} ")
-        os.kill(server_pid, signal.SIGTERM)
+        os.kill(server_pid, stop_signal)
 
         assert await _wait_for(lambda: not _pids_matching(marker))
         assert await _wait_for(lambda: _is_gone(server_pid))
