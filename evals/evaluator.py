@@ -38,6 +38,7 @@ from typing import Any
 import braintrust
 from braintrust import EvalCase, Evaluator, Score
 from braintrust.framework import EvalHooks
+from braintrust.logger import Span
 from pydantic import BaseModel, Field, create_model
 
 from evals import scorers
@@ -55,6 +56,7 @@ from evals.sql_eval import (
 from evals.tasks import SqlTask, load_tasks
 from sema4_agent.demo_db import demo_db_path
 from sema4_agent.prompt import system_prompt_for
+from sema4_agent.tracing import current_span
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "sema4-demo"
@@ -227,7 +229,7 @@ def make_task(trial_runner: TrialRunner = run_trial):
         )
 
         outcome = await run_task(
-            task, config, trial_runner=traced(trial_runner), limiter=_limiter()
+            task, config, trial_runner=traced(trial_runner, hooks.span), limiter=_limiter()
         )
         check_model_served(outcome.trials, config.model)
 
@@ -241,13 +243,19 @@ def make_task(trial_runner: TrialRunner = run_trial):
     return sql_agent
 
 
-def traced(trial_runner: TrialRunner) -> TrialRunner:
-    """Wrap each trial in its own span so the agent's spans nest under 'trial i'."""
+def traced(trial_runner: TrialRunner, row_span: Span) -> TrialRunner:
+    """Wrap each trial in its own span under the row's, so the agent's spans nest in it.
+
+    The span comes from the row's (`hooks.span`), not from `braintrust.start_span()`: under
+    the remote-eval server the row logs through the request's own state, which the global
+    `start_span` does not see.
+    """
 
     async def run(task: SqlTask, *, trial_index: int = 0, **kwargs: Any) -> TrialResult:
-        with braintrust.start_span(
+        trial_span = row_span.start_span(
             name=f"trial {trial_index}", type="task", input={"question": question_for(task)}
-        ) as span:
+        )
+        with current_span(trial_span) as span:
             trial = await trial_runner(task, trial_index=trial_index, **kwargs)
             # Scores stay on the row: a score on a child span would be averaged into it.
             # Tokens stay on the agent's own spans, so a trace does not count them twice.

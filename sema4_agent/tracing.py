@@ -103,12 +103,38 @@ def trace_run(question: str) -> Iterator[RunTrace]:
     if is_root and braintrust.current_logger() is None:
         braintrust.init_logger(project=project_name())
 
-    with braintrust.start_span(
-        name=ROOT_SPAN_NAME, type="task", input={"question": question}
-    ) as span:
+    span = braintrust.start_span(name=ROOT_SPAN_NAME, type="task", input={"question": question})
+    with current_span(span):
         # Patches claude_agent_sdk.query once; with a span current it inits no logger.
         setup_claude_agent_sdk()
         yield RunTrace(span, is_root=is_root)
+
+
+@contextmanager
+def current_span(span: Any) -> Iterator[Any]:
+    """Enter `span` and make it the current span of Braintrust's global state too.
+
+    Braintrust's remote-eval server (`braintrust eval --dev`, the Modal Playground
+    endpoint) runs each request with its own logged-in state, and entering a span makes it
+    current in its own state only. `braintrust.current_span()` and `braintrust.start_span()`,
+    which the Claude Agent SDK integration calls, read the global state, so they would see
+    no span, and the agent's trace would miss the Playground row. Spans started from this
+    one inherit its state, so they log where it logs, through the request's login.
+    """
+    # Braintrust's own eval framework reaches the global state the same way.
+    from braintrust.logger import _internal_get_global_state
+
+    global_state = _internal_get_global_state()
+    with span:
+        if getattr(span, "state", global_state) is global_state:
+            yield span
+            return
+
+        token = global_state.context_manager.set_current_span(span)
+        try:
+            yield span
+        finally:
+            global_state.context_manager.unset_current_span(token)
 
 
 def flush() -> None:

@@ -457,6 +457,67 @@ def test_eval_streams_two_tasks_and_ends_with_a_summary(endpoint, agent_env, mem
     assert {row["prompt_session_id"] for row in logged} == {PLAYGROUND_PARENT["object_id"]}
 
 
+def _ancestors(span: dict, by_id: dict[str, dict]) -> list[dict]:
+    """`span`'s parents, nearest first, up to the root of its trace."""
+    chain = []
+    while span.get("span_parents"):
+        span = by_id[span["span_parents"][0]]
+        chain.append(span)
+    return chain
+
+
+def _name(span: dict) -> str:
+    return span["span_attributes"]["name"]
+
+
+def test_eval_nests_each_trial_and_its_agent_trace_under_the_playground_row(endpoint, memory_logs):
+    from evals.evaluator import load_cases, project_name
+
+    body = {
+        "name": project_name(),
+        "data": {"data": _rows(load_cases()[:1])},
+        "parameters": {"model": MODEL, "trials": 2, "max_turns": 10},
+        "parent": PLAYGROUND_PARENT,
+        "stream": True,
+    }
+
+    with requests.post(
+        f"{endpoint}/eval", json=body, headers=_auth(), stream=True, timeout=240
+    ) as response:
+        assert response.status_code == 200
+        assert [name for name, _ in _sse_events(response)][-2:] == ["summary", "done"]
+
+    spans = memory_logs.pop()
+    by_id = {span["span_id"]: span for span in spans}
+    (row,) = [s for s in spans if not s.get("span_parents")]
+    assert _name(row) == "eval"
+    # One trace, logged to the Playground's session through the caller's login.
+    assert {s["root_span_id"] for s in spans} == {row["root_span_id"]}
+    assert {s["prompt_session_id"] for s in spans} == {PLAYGROUND_PARENT["object_id"]}
+
+    trials = sorted((s for s in spans if _name(s).startswith("trial ")), key=_name)
+    assert [_name(s) for s in trials] == ["trial 0", "trial 1"]
+    assert [[_name(p) for p in _ancestors(s, by_id)] for s in trials] == [["task", "eval"]] * 2
+
+    for trial in trials:
+        below = [s for s in spans if trial in _ancestors(s, by_id)]
+        (agent_root,) = [s for s in below if _name(s) == "run_sql_gen_task"]
+        assert _ancestors(agent_root, by_id)[0] is trial
+        # Everything the agent did hangs off its own root: the SDK integration's task
+        # span, one LLM span per model turn (the fake takes three), one span per tool call.
+        under_root = [s for s in below if agent_root in _ancestors(s, by_id)]
+        assert len(under_root) == len(below) - 1
+        assert [_name(s) for s in under_root if s["span_attributes"]["type"] == "task"] == [
+            "Claude Agent"
+        ]
+        assert sum(s["span_attributes"]["type"] == "llm" for s in under_root) == 3
+        tools = sorted(under_root, key=lambda s: s["metrics"]["start"])
+        assert [_name(s) for s in tools if s["span_attributes"]["type"] == "tool"] == [
+            "write_file",
+            "bash_exec",
+        ]
+
+
 # ## Scale-out: the per-call unit and the fan-out
 
 
