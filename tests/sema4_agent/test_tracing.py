@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import braintrust
 import pytest
 from braintrust import logger as bt_logger
 from braintrust.test_helpers import init_test_logger, simulate_login, simulate_logout
@@ -83,3 +84,31 @@ async def test_without_a_key_nothing_touches_braintrust(fake_model, monkeypatch)
     assert run.error is None and run.trace_url is None
     assert "braintrust" not in sys.modules
     assert not tracing.is_tracing_enabled()
+
+
+def test_current_span_of_a_request_state_is_what_global_start_span_nests_under():
+    # What Braintrust's remote-eval server does: a per-request state, logging to memory.
+    from braintrust.logger import BraintrustState, _MemoryBackgroundLogger
+    from braintrust.span_identifier_v3 import SpanObjectTypeV3
+    from braintrust.span_identifier_v4 import SpanComponentsV4
+    from braintrust.util import LazyValue
+
+    request_log = _MemoryBackgroundLogger()
+    request_state = BraintrustState()
+    request_state._global_bg_logger = LazyValue(lambda: request_log, use_mutex=False)
+    playground = SpanComponentsV4(
+        object_type=SpanObjectTypeV3.PLAYGROUND_LOGS, object_id="session-1"
+    ).to_str()
+    row = braintrust.start_span(name="row", state=request_state, parent=playground)
+
+    with tracing.current_span(row):
+        assert braintrust.current_span() is row
+        # How the Claude Agent SDK integration opens its spans: the global start_span.
+        with braintrust.start_span(name="agent") as child:
+            pass
+
+    assert braintrust.current_span() is braintrust.NOOP_SPAN
+    spans = {span["span_attributes"]["name"]: span for span in request_log.pop()}
+    assert sorted(spans) == ["agent", "row"]
+    assert spans["agent"]["span_parents"] == [row.span_id]
+    assert child.state is request_state
