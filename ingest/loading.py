@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
 from ingest.errors import BadField, IngestError
 from ingest.fields import child
-from ingest.model import Run
-from ingest.reading import read_json
+from ingest.json_stream import JsonStream
+from ingest.model import Run, Simulation, Task
+from ingest.reading import open_json, read_json
 from ingest.tau2_bench import build_run, read_simulation, read_tasks
 from ingest.tau_bench import read_tau_bench
 
@@ -18,6 +21,7 @@ _NOT_RESULTS = (
     "not a tau-bench or tau2-bench results file: expected a list of "
     "{task_id, reward, info, traj, trial} records or an object with info, tasks and simulations"
 )
+_NONE = object()
 
 
 def load_runs(paths: list[Path]) -> list[Run]:
@@ -46,24 +50,65 @@ def load_run(path: Path) -> Run:
     if not path.exists():
         raise IngestError(str(path), "no such file or directory")
 
-    doc = read_json(path)
-    kind = _detect_or_fail(doc, path, has_simulations_dir=(path.parent / "simulations").is_dir())
-    if kind == "tau2-bench-dir":
-        return _load_tau2_dir(path.parent, results=doc, results_path=path)
-
     try:
-        if kind == "tau-bench":
-            run = read_tau_bench(doc, source=str(path), file_stem=_stem(path))
-        else:
-            tasks = read_tasks(doc)
-            simulations = [
-                read_simulation(item, child("simulations", index), tasks)
-                for index, item in enumerate(doc["simulations"])
-            ]
-            run = build_run(doc, tasks, simulations, source=str(path))
+        with open_json(path) as stream:
+            run = _read_document(stream, path)
     except BadField as e:
         raise IngestError(str(path), e.problem, e.place) from e
     return _non_empty(run)
+
+
+def _read_document(stream: JsonStream, path: Path) -> Run:
+    # The two big lists (a v1 file itself, a tau2 file's `simulations`) are modelled
+    # one element at a time as they are parsed, so their raw JSON never piles up.
+    opening = stream.peek()
+    if opening == "[":
+        return _read_tau_bench_list(stream, path)
+    if opening == "{":
+        return _read_tau2_object(stream, path)
+
+    stream.value()
+    stream.end()
+    raise IngestError(str(path), _NOT_RESULTS)
+
+
+def _read_tau_bench_list(stream: JsonStream, path: Path) -> Run:
+    entries = stream.items()
+    first = next(entries, _NONE)
+    _detect_or_fail([] if first is _NONE else [first], path, has_simulations_dir=False)
+
+    run = read_tau_bench(chain([first], entries), source=str(path), file_stem=_stem(path))
+    stream.end()
+    return run
+
+
+def _read_tau2_object(stream: JsonStream, path: Path) -> Run:
+    head: dict[str, Any] = {}
+    tasks: dict[str, Task] | None = None
+    for key in stream.keys():
+        # tau2-bench writes info and tasks before simulations; in any other order the
+        # simulations are parsed whole and read after the object ends.
+        if key == "simulations" and stream.peek() == "[" and {"info", "tasks"} <= head.keys():
+            tasks = read_tasks(head)
+            head[key] = _read_simulations(stream.items(), tasks)
+        else:
+            head[key] = stream.value()
+    stream.end()
+
+    kind = _detect_or_fail(head, path, has_simulations_dir=(path.parent / "simulations").is_dir())
+    if kind == "tau2-bench-dir":
+        return _load_tau2_dir(path.parent, results=head, results_path=path)
+    if tasks is None:
+        tasks = read_tasks(head)
+        head["simulations"] = _read_simulations(head["simulations"], tasks)
+    return build_run(head, tasks, head["simulations"], source=str(path))
+
+
+def _read_simulations(items: Iterable[Any], tasks: dict[str, Task]) -> list[Simulation]:
+    return [
+        read_simulation(item, child("simulations", index), tasks)
+        for index, item in enumerate(items)
+    ]
 
 
 def detect_format(doc: Any, *, has_simulations_dir: bool = False) -> Format | None:

@@ -1,42 +1,63 @@
-"""Read a JSON document from disk, gzip or not, with line and column on bad JSON."""
+"""Open a JSON file from disk, gzip or not, as a stream; bad bytes or JSON name the file."""
 
 from __future__ import annotations
 
 import gzip
-import json
+import io
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ingest.errors import IngestError
+from ingest.json_stream import JsonStream, JsonSyntaxError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def read_json(path: Path) -> Any:
-    """Parse `path` as JSON; gzip is recognised from the bytes, not the file name."""
+@contextmanager
+def open_json(path: Path) -> Iterator[JsonStream]:
+    """A `JsonStream` over `path`; gzip is recognised from the bytes, not the file name.
+
+    Reading happens while the caller walks the stream, so unreadable bytes, broken
+    gzip data and bad JSON surface inside the `with` block; they leave it as an
+    `IngestError` naming the file (and the line and column for JSON).
+    """
     try:
-        data = path.read_bytes()
+        raw = path.open("rb")
     except OSError as e:
         raise IngestError(str(path), f"cannot read the file ({e.strerror})") from e
 
-    if data.startswith(GZIP_MAGIC):
+    with raw:
+        is_gzip = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        binary = gzip.GzipFile(fileobj=raw) if is_gzip else raw
+        # utf-8-sig: a byte-order mark is dropped, as json.loads does for bytes.
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig")
         try:
-            data = gzip.decompress(data)
+            yield JsonStream(text)
+        except UnicodeDecodeError as e:
+            raise IngestError(str(path), "not UTF-8 text, so not a JSON results file") from e
+        except JsonSyntaxError as e:
+            raise IngestError(str(path), _describe_json_error(e)) from e
         except (EOFError, OSError, zlib.error) as e:
+            if not is_gzip:
+                raise IngestError(str(path), f"cannot read the file ({e})") from e
             raise IngestError(str(path), f"broken or truncated gzip data ({e})") from e
 
-    try:
-        return json.loads(data)
-    except UnicodeDecodeError as e:
-        raise IngestError(str(path), "not UTF-8 text, so not a JSON results file") from e
-    except json.JSONDecodeError as e:
-        raise IngestError(str(path), _describe_json_error(e)) from e
+
+def read_json(path: Path) -> Any:
+    """The whole document in `path`, parsed (for the small files of a tau2 directory)."""
+    with open_json(path) as stream:
+        doc = stream.value()
+        stream.end()
+    return doc
 
 
-def _describe_json_error(error: json.JSONDecodeError) -> str:
-    where = f"line {error.lineno}, column {error.colno}"
+def _describe_json_error(error: JsonSyntaxError) -> str:
+    where = f"line {error.line}, column {error.column}"
     # An error at the very end of the text means the document stopped early.
-    if error.pos >= len(error.doc.rstrip()):
-        return f"{where}: truncated JSON ({error.msg}); the file ends before the document does"
-    return f"{where}: malformed JSON ({error.msg})"
+    if error.truncated:
+        return f"{where}: truncated JSON ({error.message}); the file ends before the document does"
+    return f"{where}: malformed JSON ({error.message})"

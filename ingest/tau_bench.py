@@ -9,6 +9,7 @@ checkpoint file naming when it is there.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ingest.checks import check_one_per_trial, number_missing_trials, read_reward
@@ -24,13 +25,16 @@ _CHECKPOINT_NAME = re.compile(
 _POLICY_HEADING = re.compile(r"^\s*#\s*(?P<domain>\w+) agent policy", re.IGNORECASE)
 
 
-def read_tau_bench(doc: list[Any], *, source: str, file_stem: str) -> Run:
-    """A `Run` from a parsed tau-bench list; raises `BadField` naming the bad entry."""
+def read_tau_bench(entries: Iterable[Any], *, source: str, file_stem: str) -> Run:
+    """A `Run` from tau-bench list entries; raises `BadField` naming the bad entry.
+
+    `entries` may be parsed lazily: each is modelled and let go before the next.
+    """
     simulations: list[Simulation] = []
     tasks: dict[str, Task] = {}
     without_trial: set[int] = set()
 
-    for index, entry in enumerate(doc):
+    for index, entry in enumerate(entries):
         place = child("", index)
         obj = as_object(entry, place)
         simulation = _read_entry(obj, place)
