@@ -18,7 +18,7 @@ logger = logging.getLogger("mcp_servers.workbench")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse options, check the root, then serve until the client goes away."""
+    """Parse options, check the root, then serve until the client goes away, and exit."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="workbench %(levelname)s %(message)s"
@@ -67,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
             server.run("stdio")
     finally:
         shell.stop_all()
-    return 0
+
+    # The client is gone and nothing is left to clean up. Skipping the interpreter's
+    # teardown (freeing the SDK's thousands of protocol classes) saves 150 ms idle, more
+    # under load, and a client waits for the server's exit.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _stop_on_signal(signum: int, frame: object) -> None:

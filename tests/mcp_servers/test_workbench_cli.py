@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -52,3 +53,31 @@ async def test_debug_logging_keeps_stdout_for_the_protocol(workbench, box):
 
     assert not listed.is_error
     assert ran.structured_content["stdout"] == "fine\n"
+
+
+def test_stdin_eof_answers_pending_requests_then_exits_0(box):
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"},
+        },
+    }
+
+    finished = subprocess.run(
+        [sys.executable, "-m", "mcp_servers.workbench", "--root", str(box)],
+        input=json.dumps(initialize) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 0
+    (line,) = finished.stdout.splitlines()
+    answer = json.loads(line)
+    assert answer["id"] == 7
+    assert answer["result"]["serverInfo"]["name"] == "workbench"
