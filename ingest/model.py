@@ -9,7 +9,8 @@ Benchmark = Literal["tau-bench", "tau2-bench"]
 Role = Literal["system", "user", "assistant", "tool"]
 
 
-@dataclass
+# slots: a 100 MB results file holds about 150,000 messages.
+@dataclass(slots=True)
 class ToolCall:
     """One tool call a participant asked for."""
 
@@ -18,7 +19,7 @@ class ToolCall:
     arguments: Any
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     """One message of a simulated conversation, normalised across tau-bench versions."""
 

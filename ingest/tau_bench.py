@@ -33,11 +33,13 @@ def read_tau_bench(entries: Iterable[Any], *, source: str, file_stem: str) -> Ru
     simulations: list[Simulation] = []
     tasks: dict[str, Task] = {}
     without_trial: set[int] = set()
+    policies: dict[str, str] = {}
 
     for index, entry in enumerate(entries):
         place = child("", index)
         obj = as_object(entry, place)
         simulation = _read_entry(obj, place)
+        _share_system_prompts(simulation.messages, policies)
         if obj.get("trial") is None:
             without_trial.add(index)
         simulations.append(simulation)
@@ -76,6 +78,14 @@ def _read_entry(obj: dict[str, Any], place: str) -> Simulation:
         messages=read_messages(obj.get("traj"), child(place, "traj")),
         reward_details=info.get("reward_info"),
     )
+
+
+def _share_system_prompts(messages: list[Message], seen: dict[str, str]) -> None:
+    # Every v1 trajectory opens with the whole domain policy as its system message
+    # (6 KB each, 30% of the example file); keep one copy of each distinct text.
+    for message in messages:
+        if message.role == "system" and message.content:
+            message.content = seen.setdefault(message.content, message.content)
 
 
 def _read_task(task_id: str, obj: dict[str, Any], place: str) -> Task:

@@ -35,3 +35,12 @@ def test_example_file_json_dry_run(example_file, monkeypatch, capsys):
     assert experiment["name"] == "gpt-4o · tau-bench airline"
     assert (experiment["num_tasks"], experiment["num_simulations"]) == (50, 200)
     assert experiment["pass_hat_k"]["1"] == pytest.approx(0.42)
+
+
+def test_example_file_keeps_one_copy_of_the_policy(example_file):
+    # Each of the 200 trajectories repeats the airline policy as its system message.
+    run = load_run(example_file)
+    system = [m.content for s in run.simulations for m in s.messages if m.role == "system"]
+
+    assert len(system) == 200
+    assert len({id(text) for text in system}) == 1
