@@ -2,8 +2,9 @@
 
     uv run python bench/bench_workbench.py [--starts 10] [--calls 300]
 
-Measures start-up (spawn to `initialize` answered) and round-trip latency of
-`list_dir` / `bash_exec("true")` against the official server's `list_directory`.
+Measures start-up (spawn to `initialize` answered), shutdown (stdin closed, or SIGINT as
+Claude Code sends it, to process exit) and round-trip latency of `list_dir` /
+`bash_exec("true")` against the official server's `list_directory`.
 The Node server is installed on first use with npm into bench/out/node (git-ignored).
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -79,6 +82,9 @@ async def _measure(
         command=sys.executable, args=["-m", "mcp_servers.workbench", "--root", str(root)]
     )
     rows = [("workbench", "start-up", await _startups(workbench, starts))]
+    workbench_argv = [workbench.command, *workbench.args]
+    for how in ("stdin EOF", "SIGINT"):
+        rows.append(("workbench", f"exit on {how}", _shutdowns(workbench_argv, how, starts)))
     async with _session(workbench) as session:
         rows.append(("workbench", "list_dir", await _latencies(session, "list_dir", {}, calls)))
         rows.append(
@@ -96,6 +102,11 @@ async def _measure(
     if node_entry is not None:
         official = StdioServerParameters(command="node", args=[str(node_entry), str(root)])
         rows.append(("official (node)", "start-up", await _startups(official, starts)))
+        official_argv = [official.command, *official.args]
+        for how in ("stdin EOF", "SIGINT"):
+            rows.append(
+                ("official (node)", f"exit on {how}", _shutdowns(official_argv, how, starts))
+            )
         async with _session(official) as session:
             listing = await _latencies(session, "list_directory", {"path": str(root)}, calls)
             rows.append(("official (node)", "list_directory", listing))
@@ -127,6 +138,39 @@ async def _startups(params: StdioServerParameters, starts: int) -> list[float]:
         started = time.perf_counter()
         async with _session(params):
             timings.append(time.perf_counter() - started)
+    return timings
+
+
+def _shutdowns(argv: list[str], how: str, times: int) -> list[float]:
+    """Seconds from closing stdin (or SIGINT) to exit, after one answered initialize."""
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 0,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    }
+    timings = []
+    for _ in range(times):
+        server = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        server.stdin.write(json.dumps(initialize).encode() + b"\n")
+        server.stdin.flush()
+        server.stdout.readline()
+        started = time.perf_counter()
+        if how == "SIGINT":
+            server.send_signal(signal.SIGINT)
+        else:
+            server.stdin.close()
+        server.wait(timeout=30)
+        timings.append(time.perf_counter() - started)
+        server.stdout.close()
+        if server.stdin and not server.stdin.closed:
+            server.stdin.close()
     return timings
 
 
