@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-CHUNK_CHARS = 1 << 20
+CHUNK_CHARS = 1 << 18
 _WHITESPACE = " \t\n\r"
 
 

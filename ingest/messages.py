@@ -10,6 +10,7 @@ grouped into one `{"role": "tool", "tool_messages": [...]}`.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from ingest.errors import BadField
@@ -45,17 +46,21 @@ def _read_message(value: Any, place: str) -> list[Message]:
     calls = obj.get("tool_calls") or []
     calls_place = child(place, "tool_calls")
     usage = obj.get("usage")
+    name = obj.get("name")
+    requestor = obj.get("requestor")
+    # Roles, tool names and requestors repeat in every message; JSON parsing gives each
+    # occurrence its own string, interning keeps one.
     return [
         Message(
-            role=role,
+            role=sys.intern(role),
             content=_read_content(obj.get("content")),
-            tool_calls=[
+            tool_calls=tuple(
                 _read_tool_call(call, child(calls_place, index))
                 for index, call in enumerate(as_list(calls, calls_place))
-            ],
+            ),
             tool_call_id=_optional_id(obj.get("tool_call_id", obj.get("id"))),
-            name=obj.get("name") if isinstance(obj.get("name"), str) else None,
-            requestor=obj.get("requestor") if isinstance(obj.get("requestor"), str) else None,
+            name=sys.intern(name) if isinstance(name, str) else None,
+            requestor=sys.intern(requestor) if isinstance(requestor, str) else None,
             error=obj.get("error") is True,
             cost=optional_number(obj, "cost", place),
             usage=usage if isinstance(usage, dict) else None,
@@ -78,7 +83,7 @@ def _read_tool_call(value: Any, place: str) -> ToolCall:
 
     if not isinstance(name, str):
         raise BadField(child(place, "name"), f"expected text, got {describe(name)}")
-    return ToolCall(id=call_id, name=name, arguments=arguments)
+    return ToolCall(id=call_id, name=sys.intern(name), arguments=arguments)
 
 
 def _decode_arguments(arguments: Any) -> Any:

@@ -25,7 +25,8 @@ class Message:
 
     role: str
     content: str | None = None
-    tool_calls: list[ToolCall] = field(default_factory=list)
+    # A tuple: most messages have no calls, and every empty tuple is the same object.
+    tool_calls: tuple[ToolCall, ...] = ()
     # For tool results: the call answered, the tool's name (v1 only), who asked.
     tool_call_id: str | None = None
     name: str | None = None
