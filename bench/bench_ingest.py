@@ -122,8 +122,9 @@ def _tau2_task(entry: dict) -> dict:
         },
         "evaluation_criteria": {
             "actions": [
-                {"action_id": f"{entry['task_id']}_{i}", "name": a["name"], "arguments": a["kwargs"]}
+                {"action_id": f"{entry['task_id']}_{i}", "name": a["name"], "arguments": args}
                 for i, a in enumerate(task["actions"])
+                for args in [a["kwargs"]]
             ],
             "communicate_info": task.get("outputs") or [],
         },
