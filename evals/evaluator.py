@@ -129,6 +129,8 @@ def load_cases() -> list[EvalCase]:
 
 def select_tasks(tasks: list[SqlTask]) -> list[SqlTask]:
     wanted = _env_list("SEMA4_EVAL_TASKS")
+    if os.environ.get("SEMA4_EVAL_TASKS", "").strip() and not wanted:
+        raise ValueError("SEMA4_EVAL_TASKS names no task ids; use ids from evals/sql_tasks.jsonl")
     if wanted:
         known = {task.id for task in tasks}
         unknown = [task_id for task_id in wanted if task_id not in known]
@@ -139,8 +141,9 @@ def select_tasks(tasks: list[SqlTask]) -> list[SqlTask]:
             )
         tasks = [task for task in tasks if task.id in wanted]
 
-    limit = _env_int("SEMA4_EVAL_LIMIT", 0)
-    return tasks[:limit] if limit > 0 else tasks
+    if not os.environ.get("SEMA4_EVAL_LIMIT", "").strip():
+        return tasks
+    return tasks[: _env_positive_int("SEMA4_EVAL_LIMIT", len(tasks))]
 
 
 def case_for(task: SqlTask) -> EvalCase:

@@ -23,7 +23,7 @@ from evals import evaluator as sql_evaluator
 from evals.evaluator import build_evaluator, default_system_prompt
 from evals.sql_eval import ModelUnavailableError, prompt_version
 from evals.tasks import load_tasks
-from sema4_agent.config import MODEL_ACCESS_VARS
+from sema4_agent.config import MODEL_ACCESS_VARS, NO_CREDENTIALS_MESSAGE
 from sema4_agent.testing.fake_anthropic import ApiError, FakeAnthropic, gold_policy, wrong_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -228,7 +228,18 @@ def test_cli_refuses_an_unknown_task_id_in_one_line(fake_model):
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: SEMA4_EVAL_TASKS names unknown task ids ['no_such_task']; "
+        "Error: SEMA4_EVAL_TASKS names unknown task ids ['no_such_task']; "
         "use ids from evals/sql_tasks.jsonl"
     )
+    assert fake_model.requests == []
+
+
+def test_cli_without_model_access_stops_in_one_line_before_any_run(fake_model):
+    result = braintrust_eval(
+        fake_model, SEMA4_EVAL_TASKS="active_customers", ANTHROPIC_BASE_URL="", ANTHROPIC_API_KEY=""
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == f"Error: {NO_CREDENTIALS_MESSAGE}"
+    assert "SUMMARY" not in result.stdout
     assert fake_model.requests == []

@@ -255,6 +255,22 @@ def test_select_tasks_names_unknown_ids(monkeypatch):
         select_tasks(load_tasks())
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SEMA4_EVAL_LIMIT", "0", "SEMA4_EVAL_LIMIT must be at least 1, got 0"),
+        ("SEMA4_EVAL_LIMIT", "-2", "SEMA4_EVAL_LIMIT must be at least 1, got -2"),
+        ("SEMA4_EVAL_TASKS", ",", "SEMA4_EVAL_TASKS names no task ids"),
+        ("SEMA4_EVAL_TASKS", " , ", "SEMA4_EVAL_TASKS names no task ids"),
+    ],
+)
+def test_a_filter_that_selects_nothing_is_refused(monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValueError, match=message):
+        select_tasks(load_tasks())
+
+
 def test_a_non_number_limit_says_which_variable(monkeypatch):
     monkeypatch.setenv("SEMA4_EVAL_LIMIT", "all")
 
