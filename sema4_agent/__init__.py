@@ -9,11 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sema4_agent.run import AgentError, AgentRun, Step, Usage
+from sema4_agent.workspace import InvalidDatabase
 
 if TYPE_CHECKING:
     from sema4_agent.agent import run_question, run_question_sync
 
-__all__ = ["AgentError", "AgentRun", "Step", "Usage", "run_question", "run_question_sync"]
+__all__ = [
+    "AgentError",
+    "AgentRun",
+    "InvalidDatabase",
+    "Step",
+    "Usage",
+    "run_question",
+    "run_question_sync",
+]
 
 
 def __getattr__(name: str) -> Any:

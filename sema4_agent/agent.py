@@ -25,7 +25,7 @@ from sema4_agent.config import NO_CREDENTIALS_MESSAGE, cli_env, default_model, h
 from sema4_agent.messages import MessageCollector, WorkbenchNotConnected
 from sema4_agent.run import AgentError, AgentRun
 from sema4_agent.tracing import trace_run
-from sema4_agent.workspace import ANSWER_FILENAME, DB_FILENAME, copy_database
+from sema4_agent.workspace import ANSWER_FILENAME, DB_FILENAME, check_database, copy_database
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,11 @@ async def run_question(
     raise: they come back as `AgentRun.error`. `db` defaults to the demo database; the
     source file is only ever read. `max_retries` caps the CLI's retries on API errors
     (CLAUDE_CODE_MAX_RETRIES). Safe to call concurrently.
+
+    Raises:
+        sema4_agent.InvalidDatabase: `db` is missing, a directory, not SQLite, damaged,
+            or has no tables. That is the caller's mistake, not an agent failure, so it is
+            checked before anything starts.
     """
     started = time.monotonic()
     progress = on_progress or (lambda _message: None)
@@ -115,8 +120,7 @@ def _resolve_db(db: str | Path | None) -> Path:
 
         return demo_db_path().resolve()
     path = Path(db).expanduser().resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"database not found: {path}")
+    check_database(path)
     return path
 
 

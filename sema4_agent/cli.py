@@ -88,12 +88,30 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 def _ask(options: argparse.Namespace) -> int:
     err = Console(stderr=True)
     if not has_model_access():
-        err.print(f"Error: {NO_CREDENTIALS_MESSAGE}.", style="red", highlight=False)
-        return EXIT_USAGE
-    if options.db is not None and not options.db.is_file():
-        err.print(f"Error: no database at {options.db}; pass --db with an existing SQLite file.")
+        _print_error(err, f"{NO_CREDENTIALS_MESSAGE}.")
         return EXIT_USAGE
 
+    from sema4_agent.workspace import InvalidDatabase, check_database
+
+    try:
+        if options.db is not None:
+            # Before importing the agent SDK (about a second), so a wrong --db fails at once.
+            check_database(options.db.expanduser().resolve())
+        run = _run_agent(options, err)
+    except InvalidDatabase as exc:
+        _print_error(err, str(exc))
+        return EXIT_USAGE
+
+    if not options.no_store:
+        _store_run(run, options.runs_db, err)
+    _print_run(run, as_json=options.json)
+    if run.error is not None:
+        _print_error(err, str(run.error))
+        return EXIT_USAGE if run.error.code == "no_credentials" else EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_agent(options: argparse.Namespace, err: Console) -> AgentRun:
     from sema4_agent import tracing
     from sema4_agent.agent import run_question
 
@@ -111,14 +129,7 @@ def _ask(options: argparse.Namespace) -> int:
         )
         on_progress("sending the trace")
         tracing.flush()
-
-    if not options.no_store:
-        _store_run(run, options.runs_db, err)
-    _print_run(run, as_json=options.json)
-    if run.error is not None:
-        err.print(f"Error: {run.error}", style="red", highlight=False)
-        return EXIT_USAGE if run.error.code == "no_credentials" else EXIT_FAILED
-    return EXIT_OK
+    return run
 
 
 def _runs(options: argparse.Namespace) -> int:
@@ -146,6 +157,11 @@ def _show(options: argparse.Namespace) -> int:
         return EXIT_FAILED
     _print_run(run, as_json=options.json)
     return EXIT_OK
+
+
+def _print_error(err: Console, message: str) -> None:
+    # soft_wrap: one line whatever the width (rich wraps at 80 columns when not a terminal).
+    err.print(f"Error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_run(run: AgentRun, *, as_json: bool) -> None:

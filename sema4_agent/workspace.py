@@ -14,10 +14,44 @@ DB_FILENAME = "data.db"
 ANSWER_FILENAME = "answer.sql"
 
 
+class InvalidDatabase(ValueError):
+    """The database to query is missing, is not SQLite, cannot be read, or has no tables.
+
+    A caller's mistake rather than an agent failure, so it is raised before anything starts.
+    """
+
+
+def check_database(path: Path) -> None:
+    """Raise `InvalidDatabase`, naming `path` and what to pass instead, unless it can be queried.
+
+    Opens the file read-only and reads its table list, which is what SQLite needs to parse
+    first; a 0-byte file opens as an empty database, hence the check for tables.
+    """
+    if path.is_dir():
+        raise InvalidDatabase(f"{path} is a directory; pass a SQLite database file instead.")
+    if not path.is_file():
+        raise InvalidDatabase(f"no database at {path}; pass an existing SQLite file.")
+
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            has_tables = tables.fetchone() is not None
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidDatabase(
+            f"{path} is not a readable SQLite database ({exc}); pass an intact SQLite file."
+        ) from exc
+    if not has_tables:
+        raise InvalidDatabase(f"{path} has no tables; pass a SQLite database that holds data.")
+
+
 def copy_database(source: Path, target: Path) -> None:
     """Copy a SQLite database without writing to it (the backup API sees a consistent state).
 
     A plain file copy would miss pages still in a WAL file; `backup` reads through SQLite.
+    Raises `InvalidDatabase` when the source turns out to be damaged past its table list.
     """
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
@@ -26,5 +60,9 @@ def copy_database(source: Path, target: Path) -> None:
             src.backup(dst)
         finally:
             dst.close()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidDatabase(
+            f"{source} could not be copied ({exc}); pass an intact SQLite file."
+        ) from exc
     finally:
         src.close()

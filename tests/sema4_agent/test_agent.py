@@ -7,13 +7,14 @@ import asyncio
 import hashlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sema4_agent import agent, run_question
+from sema4_agent import InvalidDatabase, agent, run_question
 from sema4_agent.config import MODEL_ACCESS_VARS
 from sema4_agent.sql_exec import execute_readonly
 from sema4_agent.testing.fake_anthropic import (
@@ -280,6 +281,47 @@ async def test_isolated_commands_cannot_write_outside_the_workspace(
     assert not outside.exists()
 
 
-def test_run_question_sync_and_a_missing_db(fake_model, tmp_path):
-    with pytest.raises(FileNotFoundError, match="database not found"):
-        agent.run_question_sync("q", db=tmp_path / "missing.db")
+def _bad_database(tmp_path: Path, kind: str, demo_db: Path) -> Path:
+    path = tmp_path / f"{kind}.db"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "not_sqlite":
+        path.write_text("x\n")
+    elif kind == "empty_file":
+        path.touch()
+    elif kind == "truncated":
+        path.write_bytes(demo_db.read_bytes()[:20_000])
+    elif kind == "no_tables":
+        sqlite3.connect(path).execute("PRAGMA user_version = 1").connection.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("missing", "no database at {path}; pass an existing SQLite file."),
+        ("directory", "{path} is a directory; pass a SQLite database file instead."),
+        (
+            "not_sqlite",
+            "{path} is not a readable SQLite database (file is not a database); "
+            "pass an intact SQLite file.",
+        ),
+        (
+            "truncated",
+            "{path} is not a readable SQLite database (database disk image is malformed); "
+            "pass an intact SQLite file.",
+        ),
+        ("empty_file", "{path} has no tables; pass a SQLite database that holds data."),
+        ("no_tables", "{path} has no tables; pass a SQLite database that holds data."),
+    ],
+)
+def test_a_bad_db_raises_invalid_database_before_anything_starts(
+    fake_model, tmp_path, demo_db, kind, message
+):
+    path = _bad_database(tmp_path, kind, demo_db)
+
+    with pytest.raises(InvalidDatabase) as raised:
+        agent.run_question_sync("q", db=path)
+
+    assert str(raised.value) == message.format(path=path)
+    assert fake_model.paths == []

@@ -94,7 +94,6 @@ def _exit_code(argv: list[str]) -> int:
     ("argv", "message"),
     [
         (["q", "--max-turns", "0"], "must be at least 1"),
-        (["q", "--db", "missing.db"], "no database at missing.db"),
         ([], "usage:"),
     ],
 )
@@ -102,6 +101,39 @@ def test_usage_errors_exit_2(fake_model, capsys, argv, message):
     assert _exit_code(argv) == 2
     assert message in capsys.readouterr().err
     assert fake_model.paths == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: None, "Error: no database at {path}; pass an existing SQLite file.\n"),
+        (
+            lambda path: path.mkdir(),
+            "Error: {path} is a directory; pass a SQLite database file instead.\n",
+        ),
+        (
+            lambda path: path.write_text("x\n"),
+            "Error: {path} is not a readable SQLite database (file is not a database); "
+            "pass an intact SQLite file.\n",
+        ),
+        (
+            lambda path: path.touch(),
+            "Error: {path} has no tables; pass a SQLite database that holds data.\n",
+        ),
+    ],
+)
+def test_a_bad_db_is_one_error_line_and_exit_2(fake_model, capsys, tmp_path, make, message):
+    path = tmp_path / "given.db"
+    make(path)
+
+    code = main(["q", "--db", "given.db", "--json"])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err == message.format(path=path)
+    assert out == ""
+    assert fake_model.paths == []
+    assert not (tmp_path / ".sema4").exists()  # nothing stored for a run that never started
 
 
 def test_runs_lists_and_show_replays_a_stored_run(fake_model, capsys, tmp_path, monkeypatch):
