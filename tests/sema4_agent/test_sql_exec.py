@@ -27,7 +27,12 @@ def test_execute_readonly_returns_columns_and_rows(db):
 @pytest.mark.parametrize(
     ("sql", "message"),
     [
-        ("DELETE FROM t", "attempt to write a readonly database"),
+        ("DELETE FROM t", "not authorized: only queries that read are allowed"),
+        ("PRAGMA user_version = 3", "not authorized: only queries that read are allowed"),
+        (
+            "SELECT load_extension('x')",
+            "not authorized to use function: load_extension: only queries that read are allowed",
+        ),
         ("SELECT nope FROM t", "no such column: nope"),
         ("SELECT 1; SELECT 2", "You can only execute one statement at a time."),
         ("-- just a comment", "the SQL holds no query that returns rows"),
@@ -65,3 +70,33 @@ def test_execute_readonly_stops_a_runaway_query(db):
 def test_execute_readonly_names_a_missing_file(tmp_path):
     with pytest.raises(SqlExecError, match="database not found"):
         execute_readonly(tmp_path / "absent.db", "SELECT 1")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "VACUUM INTO '{outside}'",
+        "ATTACH DATABASE '{outside}' AS other",
+        "ATTACH DATABASE 'file:{outside}?mode=rwc' AS other",
+    ],
+)
+def test_execute_readonly_creates_no_file_elsewhere(db, tmp_path, sql):
+    outside = tmp_path / "elsewhere" / "copy.db"
+    outside.parent.mkdir()
+
+    with pytest.raises(SqlExecError, match="only queries that read are allowed"):
+        execute_readonly(db, sql.format(outside=outside))
+
+    assert list(outside.parent.iterdir()) == []
+
+
+def test_execute_readonly_caps_the_bytes_it_holds(db):
+    with pytest.raises(SqlExecError, match="more than 1 MiB of text and blobs"):
+        execute_readonly(db, "SELECT zeroblob(400000) FROM t", max_bytes=1024 * 1024)
+
+    with pytest.raises(SqlExecError, match="string or blob too big"):
+        execute_readonly(db, "SELECT zeroblob(2000000)", max_bytes=1024 * 1024)
+
+    assert (
+        len(execute_readonly(db, "SELECT zeroblob(300000) FROM t", max_bytes=1024 * 1024)[1]) == 3
+    )
