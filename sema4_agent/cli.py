@@ -134,25 +134,46 @@ def _run_agent(options: argparse.Namespace, err: Console) -> AgentRun:
 
 def _runs(options: argparse.Namespace) -> int:
     from sema4_agent.render import runs_table
+    from sema4_agent.run_store import RunStore, UnreadableRunStore
 
-    rows = _open_store(options.runs_db).recent(options.limit)
+    err = Console(stderr=True)
+    path = _runs_db_path(options.runs_db)
+    try:
+        store = RunStore.open_existing(path)
+        rows = store.recent(options.limit) if store else []
+    except UnreadableRunStore as exc:
+        _print_error(err, str(exc))
+        return EXIT_USAGE
+
     if options.json:
         print(json.dumps(rows))
     elif rows:
         Console().print(runs_table(rows))
     else:
-        Console(stderr=True).print("No runs stored yet; ask a question first.")
+        err.print(f"No runs stored in {path} yet; ask a question first.", highlight=False)
     return EXIT_OK
 
 
 def _show(options: argparse.Namespace) -> int:
-    store = _open_store(options.runs_db)
-    run = store.get(options.run_id)
+    from sema4_agent.run_store import RunStore, UnreadableRunStore
+
+    err = Console(stderr=True)
+    path = _runs_db_path(options.runs_db)
+    try:
+        store = RunStore.open_existing(path)
+        run = store.get(options.run_id) if store else None
+    except UnreadableRunStore as exc:
+        _print_error(err, str(exc))
+        return EXIT_USAGE
+
+    if store is None:
+        _print_error(err, f"no runs stored in {path} yet; ask a question first.")
+        return EXIT_FAILED
     if run is None:
-        Console(stderr=True).print(
-            f"Error: no single run matches {options.run_id!r} in {store.path}; "
+        _print_error(
+            err,
+            f"no single run matches {options.run_id!r} in {path}; "
             "list runs with `python -m sema4_agent runs`.",
-            highlight=False,
         )
         return EXIT_FAILED
     _print_run(run, as_json=options.json)
@@ -174,16 +195,18 @@ def _print_run(run: AgentRun, *, as_json: bool) -> None:
 
 
 def _store_run(run: AgentRun, runs_db: Path | None, err: Console) -> None:
+    from sema4_agent.run_store import RunStore
+
     try:
-        _open_store(runs_db).save(run)
+        RunStore(_runs_db_path(runs_db)).save(run)
     except Exception as exc:  # a run that happened is still worth printing
         err.print(f"Warning: could not save the run ({exc}); use --runs-db or --no-store.")
 
 
-def _open_store(runs_db: Path | None):  # -> RunStore, imported lazily (sqlite-utils)
-    from sema4_agent.run_store import RunStore, default_runs_db
+def _runs_db_path(runs_db: Path | None) -> Path:
+    from sema4_agent.run_store import default_runs_db  # sqlite-utils, imported when needed
 
-    return RunStore(runs_db or default_runs_db())
+    return runs_db or default_runs_db()
 
 
 @contextmanager

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,14 +27,41 @@ def default_runs_db() -> Path:
     return Path(os.environ.get("SEMA4_RUNS_DB") or DEFAULT_RUNS_DB)
 
 
-class RunStore:
-    """Save, list and load agent runs in one SQLite file."""
+class UnreadableRunStore(Exception):
+    """The run store path is a directory, or a file that is not a SQLite run store."""
 
-    def __init__(self, path: str | Path) -> None:
+
+class RunStore:
+    """Save, list and load agent runs in one SQLite file.
+
+    By default the file, its directories and tables are created as needed (for saving).
+    `read_only=True` creates nothing (see `open_existing`). Either way `UnreadableRunStore`,
+    naming the path, is raised when the path cannot be a run store.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        self._ensure_tables()
+        if self.path.is_dir():
+            raise UnreadableRunStore(f"{self.path} is a directory; point --runs-db at a file.")
+
+        with _unreadable_as(self.path):
+            if read_only:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self.db = sqlite_utils.Database(sqlite3.connect(uri, uri=True))
+                self._check_tables()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite_utils.Database(self.path)
+                self._check_tables()  # never add our tables to someone's data
+                self._ensure_tables()
+
+    @classmethod
+    def open_existing(cls, path: str | Path) -> RunStore | None:
+        """The store at `path`, read-only; None when there is no file there yet."""
+        path = Path(path)
+        if not path.exists():
+            return None
+        return cls(path, read_only=True)
 
     def save(self, run: AgentRun) -> None:
         """Store `run` and its steps (replacing a run with the same id)."""
@@ -47,16 +77,25 @@ class RunStore:
 
     def recent(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest runs, newest first, as summary rows."""
-        return list(
-            self.db.query(
-                "SELECT run_id, created_at, question, error_code, row_count, num_turns, "
-                "duration_s, cost_usd FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                [limit],
+        with _unreadable_as(self.path):
+            if not self.db["runs"].exists():  # a read-only store that is still empty
+                return []
+            return list(
+                self.db.query(
+                    "SELECT run_id, created_at, question, error_code, row_count, num_turns, "
+                    "duration_s, cost_usd FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                    [limit],
+                )
             )
-        )
 
     def get(self, run_id: str) -> AgentRun | None:
         """The run whose id is `run_id` or starts with it (when that prefix is unique)."""
+        with _unreadable_as(self.path):
+            return self._get(run_id)
+
+    def _get(self, run_id: str) -> AgentRun | None:
+        if not self.db["runs"].exists():
+            return None
         records = list(
             self.db.query(
                 "SELECT * FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id = ? DESC",
@@ -71,6 +110,15 @@ class RunStore:
             "SELECT * FROM steps WHERE run_id = ? ORDER BY position", [record["run_id"]]
         )
         return _run_from_records(record, list(steps))
+
+    def _check_tables(self) -> None:
+        # A 0-byte file is an empty SQLite database: a store with no runs yet.
+        tables = set(self.db.table_names())
+        if tables and not {"runs", "steps"} <= tables:
+            raise UnreadableRunStore(
+                f"{self.path} is a SQLite file but not a run store (no runs and steps tables); "
+                "pass another --runs-db."
+            )
 
     def _ensure_tables(self) -> None:
         self.db["runs"].create(
@@ -115,6 +163,16 @@ class RunStore:
             foreign_keys=[("run_id", "runs", "run_id")],
             if_not_exists=True,
         )
+
+
+@contextmanager
+def _unreadable_as(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise UnreadableRunStore(
+            f"{path} is not a readable run store ({exc}); pass another --runs-db."
+        ) from exc
 
 
 def _run_record(run: AgentRun) -> dict[str, Any]:

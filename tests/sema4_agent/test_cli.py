@@ -10,6 +10,8 @@ import pytest
 
 from sema4_agent.cli import main
 from sema4_agent.config import MODEL_ACCESS_VARS
+from sema4_agent.run import AgentRun
+from sema4_agent.run_store import RunStore
 from sema4_agent.sql_exec import execute_readonly
 from sema4_agent.testing.fake_anthropic import say, sql_policy
 
@@ -168,5 +170,58 @@ def test_a_question_named_like_a_command_is_asked_with_ask(fake_model, capsys):
 
 
 def test_show_of_an_unknown_run_exits_1(fake_model, capsys):
-    assert main(["show", "nope"]) == 1
-    assert "no single run matches 'nope'" in capsys.readouterr().err
+    RunStore(".sema4/runs.db").save(AgentRun(question="q", run_id="abc123"))
+
+    code = main(["show", "nope"])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "Error: no single run matches 'nope' in .sema4/runs.db; "
+        "list runs with `python -m sema4_agent runs`.\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["runs"], ["runs", "--json"], ["show", "abc"]])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.mkdir(), "Error: {path} is a directory; point --runs-db at a file.\n"),
+        (
+            lambda path: path.write_text("x\n"),
+            "Error: {path} is not a readable run store (file is not a database); "
+            "pass another --runs-db.\n",
+        ),
+    ],
+)
+def test_runs_and_show_on_a_store_that_is_not_one_exit_2(
+    fake_model, capsys, tmp_path, monkeypatch, command, make, message
+):
+    path = tmp_path / "store"
+    make(path)
+    monkeypatch.setenv("SEMA4_RUNS_DB", str(path))
+
+    code = main(command)
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert (out, err) == ("", message.format(path=path))
+
+
+def test_runs_without_a_store_says_so_and_creates_nothing(fake_model, capsys, tmp_path):
+    code = main(["runs", "--runs-db", "new/dir/runs.db"])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out == ""
+    assert err == "No runs stored in new/dir/runs.db yet; ask a question first.\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_show_without_a_store_exits_1_and_creates_nothing(fake_model, capsys, tmp_path):
+    code = main(["show", "abc"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err == "Error: no runs stored in .sema4/runs.db yet; ask a question first.\n"
+    assert list(tmp_path.iterdir()) == []

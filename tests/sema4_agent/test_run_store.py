@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from sema4_agent.run import AgentError, AgentRun, Step, Usage
-from sema4_agent.run_store import RunStore, default_runs_db
+from sema4_agent.run_store import RunStore, UnreadableRunStore, default_runs_db
 
 
 def _run(run_id: str, **changes) -> AgentRun:
@@ -93,3 +95,60 @@ def test_default_runs_db(monkeypatch, env, expected):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert str(default_runs_db()) == expected
+
+
+def test_open_existing_creates_nothing_when_there_is_no_store(tmp_path):
+    path = tmp_path / "not" / "yet" / "runs.db"
+
+    assert RunStore.open_existing(path) is None
+    assert not (tmp_path / "not").exists()
+
+
+def test_open_existing_reads_a_saved_run_without_writing(tmp_path):
+    path = tmp_path / "runs.db"
+    RunStore(path).save(_run("r1"))
+    before = path.read_bytes()
+
+    store = RunStore.open_existing(path)
+
+    assert store.get("r1") == _run("r1")
+    assert [row["run_id"] for row in store.recent()] == ["r1"]
+    assert path.read_bytes() == before
+
+
+def test_an_empty_file_is_an_empty_store(tmp_path):
+    path = tmp_path / "runs.db"
+    path.touch()
+
+    store = RunStore.open_existing(path)
+
+    assert (store.recent(), store.get("r1")) == ([], None)
+    assert path.read_bytes() == b""
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.mkdir(), "{path} is a directory; point --runs-db at a file."),
+        (
+            lambda path: path.write_text("x\n"),
+            "{path} is not a readable run store (file is not a database); pass another --runs-db.",
+        ),
+        (
+            lambda path: sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close(),
+            "{path} is a SQLite file but not a run store (no runs and steps tables); "
+            "pass another --runs-db.",
+        ),
+    ],
+)
+def test_a_path_that_is_not_a_run_store_is_refused(tmp_path, read_only, make, message):
+    path = tmp_path / "runs.db"
+    make(path)
+    before = path.read_bytes() if path.is_file() else None
+
+    with pytest.raises(UnreadableRunStore) as raised:
+        RunStore(path, read_only=read_only)
+
+    assert str(raised.value) == message.format(path=path)
+    assert (path.read_bytes() if path.is_file() else None) == before  # nothing was added
