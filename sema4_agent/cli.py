@@ -102,9 +102,8 @@ def _ask(options: argparse.Namespace) -> int:
         _print_error(err, str(exc))
         return EXIT_USAGE
 
-    if not options.no_store:
-        _store_run(run, options.runs_db, err)
-    _print_run(run, as_json=options.json)
+    stored = not options.no_store and _store_run(run, options.runs_db, err)
+    _print_run(run, as_json=options.json, stored=stored)
     if run.error is not None:
         _print_error(err, str(run.error))
         return EXIT_USAGE if run.error.code == "no_credentials" else EXIT_FAILED
@@ -185,22 +184,25 @@ def _print_error(err: Console, message: str) -> None:
     err.print(f"Error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
 
 
-def _print_run(run: AgentRun, *, as_json: bool) -> None:
+def _print_run(run: AgentRun, *, as_json: bool, stored: bool = True) -> None:
     if as_json:
         print(json.dumps(run.to_dict(), default=str))
         return
     from sema4_agent.render import render_run
 
-    render_run(Console(), run)
+    render_run(Console(), run, stored=stored)
 
 
-def _store_run(run: AgentRun, runs_db: Path | None, err: Console) -> None:
+def _store_run(run: AgentRun, runs_db: Path | None, err: Console) -> bool:
+    """Save the run; on failure warn and go on (a run that happened is still worth printing)."""
     from sema4_agent.run_store import RunStore
 
     try:
         RunStore(_runs_db_path(runs_db)).save(run)
-    except Exception as exc:  # a run that happened is still worth printing
+    except Exception as exc:
         err.print(f"Warning: could not save the run ({exc}); use --runs-db or --no-store.")
+        return False
+    return True
 
 
 def _runs_db_path(runs_db: Path | None) -> Path:

@@ -18,8 +18,11 @@ MAX_ROWS_SHOWN = 20
 MAX_OUTPUT_CHARS = 160
 
 
-def render_run(console: Console, run: AgentRun) -> None:
-    """Print the whole run: what the model said, its SQL, the rows, and how it got there."""
+def render_run(console: Console, run: AgentRun, *, stored: bool = True) -> None:
+    """Print the whole run: what the model said, its SQL, the rows, and how it got there.
+
+    `stored=False` leaves out the `show` hint: there is nothing to show again.
+    """
     if run.answer:
         console.print(Panel(run.answer.strip(), title="Answer", title_align="left"))
     if run.sql:
@@ -31,7 +34,7 @@ def render_run(console: Console, run: AgentRun) -> None:
         console.print(result_table(run.columns, run.rows))
     if run.steps:
         console.print(step_tree(run.steps))
-    console.print(summary_line(run))
+    console.print(summary_line(run, stored=stored))
 
 
 def row_count_line(rows: list[list[Any]]) -> str:
@@ -62,7 +65,7 @@ def step_tree(steps: list[Step]) -> Tree:
     return tree
 
 
-def summary_line(run: AgentRun) -> Text:
+def summary_line(run: AgentRun, *, stored: bool = True) -> Text:
     usage = run.usage
     cost = f"${run.cost_usd:.4f}" if run.cost_usd is not None else "cost unknown"
     parts = [
@@ -75,7 +78,9 @@ def summary_line(run: AgentRun) -> Text:
     line = " · ".join(parts)
     if run.trace_url:
         line += f"\ntrace: {run.trace_url}"
-    if run.run_id:
+    if run.workspace:
+        line += f"\nworkspace kept: {run.workspace}"
+    if run.run_id and stored:
         line += f"\nrun {run.run_id} (python -m sema4_agent show {run.run_id})"
     return Text(line, style="dim")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -225,3 +227,33 @@ def test_show_without_a_store_exits_1_and_creates_nothing(fake_model, capsys, tm
     assert out == ""
     assert err == "Error: no runs stored in .sema4/runs.db yet; ask a question first.\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("flags", "warning"), [(["--no-store"], "")])
+def test_a_run_that_was_not_stored_shows_no_show_hint(fake_model, capsys, tmp_path, flags, warning):
+    fake_model.reset(sql_policy(SQL, answer="Five regions."))
+
+    code = main(["How many customers per region?", "--max-retries", "0", *flags])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Five regions." in out
+    assert "show" not in out and "run " not in out
+    assert err == warning
+    assert not (tmp_path / ".sema4").exists()
+
+
+def test_keep_workspace_prints_where_the_workspace_is(fake_model, capsys):
+    fake_model.reset(sql_policy(SQL, answer="Five regions."))
+
+    code = main(["How many customers per region?", "--max-retries", "0", "--keep-workspace"])
+
+    out = capsys.readouterr().out
+    kept = [line for line in out.splitlines() if line.startswith("workspace kept: ")]
+    assert code == 0
+    assert len(kept) == 1
+    workspace = Path(kept[0].removeprefix("workspace kept: "))
+    try:
+        assert sorted(p.name for p in workspace.iterdir()) == ["answer.sql", "data.db"]
+    finally:
+        shutil.rmtree(workspace.parent)
