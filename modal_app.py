@@ -171,13 +171,16 @@ def main(
     model: str = "",
     max_turns: int = 0,
     limit: int = 0,
+    tasks: str = "",
     experiment: str = "",
     send_logs: bool = True,
 ):
     """Fan the SQL eval out over containers, one (task, trial) per call; log one experiment.
 
-    Flags left out fall back to what `braintrust eval evals/` reads: SEMA4_EVAL_TRIALS,
-    SEMA4_MODEL, SEMA4_EVAL_MAX_TURNS, SEMA4_EVAL_LIMIT (and SEMA4_EVAL_TASKS).
+    --trials N (agent runs per task), --model ID, --max-turns N, --limit N (first N tasks),
+    --tasks ID,ID (only these task ids), --experiment NAME, --no-send-logs (print the
+    scores, log nothing). Flags left out fall back to what `braintrust eval evals/` reads:
+    SEMA4_EVAL_TRIALS, SEMA4_MODEL, SEMA4_EVAL_MAX_TURNS, SEMA4_EVAL_LIMIT, SEMA4_EVAL_TASKS.
     """
     _load_dotenv()
     if send_logs and not os.environ.get("BRAINTRUST_API_KEY"):
@@ -195,6 +198,7 @@ def main(
         ("SEMA4_MODEL", model),
         ("SEMA4_EVAL_MAX_TURNS", max_turns),
         ("SEMA4_EVAL_LIMIT", limit),
+        ("SEMA4_EVAL_TASKS", tasks),
     ]:
         if value:
             os.environ[name] = str(value)

@@ -209,7 +209,7 @@ def test_modal_run_offers_the_documented_flags(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
-    for flag in ("--trials", "--model", "--max-turns", "--limit", "--experiment"):
+    for flag in ("--trials", "--model", "--max-turns", "--limit", "--tasks", "--experiment"):
         assert f"{flag} " in result.stdout
     assert "--send-logs / --no-send-logs" in result.stdout
 
