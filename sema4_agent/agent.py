@@ -25,7 +25,14 @@ from sema4_agent.config import NO_CREDENTIALS_MESSAGE, cli_env, default_model, h
 from sema4_agent.messages import MessageCollector, WorkbenchNotConnected
 from sema4_agent.run import AgentError, AgentRun
 from sema4_agent.tracing import trace_run
-from sema4_agent.workspace import ANSWER_FILENAME, DB_FILENAME, check_database, copy_database
+from sema4_agent.workspace import (
+    ANSWER_FILENAME,
+    DB_FILENAME,
+    UnreadableAnswer,
+    check_database,
+    copy_database,
+    read_answer_sql,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -193,9 +200,11 @@ def _collect_answer(
     """Read answer.sql back and execute it read-only against the source database."""
     from sema4_agent.sql_exec import SqlExecError, execute_readonly
 
-    answer_file = workspace / ANSWER_FILENAME
-    if answer_file.is_file():
-        run.sql = answer_file.read_text(errors="replace").strip() or None
+    try:
+        run.sql = read_answer_sql(workspace)
+    except UnreadableAnswer as exc:
+        run.error = run.error or AgentError("sql_error", str(exc))
+        return
     if run.error is not None:
         return
     if run.sql is None:

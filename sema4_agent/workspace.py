@@ -6,7 +6,10 @@ each other's files, and the source database is never opened for writing.
 
 from __future__ import annotations
 
+import errno
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 # The database copy's name inside every workspace; the system prompt names it for the model.
@@ -66,3 +69,37 @@ def copy_database(source: Path, target: Path) -> None:
         ) from exc
     finally:
         src.close()
+
+
+MAX_ANSWER_BYTES = 256 * 1024
+
+
+class UnreadableAnswer(Exception):
+    """answer.sql exists but is not a plain, reasonably small file; the message says why."""
+
+
+def read_answer_sql(workspace: Path) -> str | None:
+    """The model's answer.sql, or None when there is none.
+
+    The harness runs outside any sandbox the model's commands run in, so it must not follow
+    a symlink the model planted (`answer.sql -> /proc/self/environ` would put the harness's
+    own secrets into the run) nor block on a FIFO: only a regular file is read, capped.
+    """
+    path = workspace / ANSWER_FILENAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            message = f"{ANSWER_FILENAME} is a symlink; save the query itself"
+            raise UnreadableAnswer(message) from exc
+        raise UnreadableAnswer(f"{ANSWER_FILENAME} cannot be read ({exc.strerror})") from exc
+
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise UnreadableAnswer(f"{ANSWER_FILENAME} is not a regular file")
+        data = file.read(MAX_ANSWER_BYTES + 1)
+    if len(data) > MAX_ANSWER_BYTES:
+        raise UnreadableAnswer(f"{ANSWER_FILENAME} is larger than {MAX_ANSWER_BYTES // 1024} KiB")
+    return data.decode("utf-8", errors="replace").strip() or None

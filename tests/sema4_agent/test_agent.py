@@ -325,3 +325,27 @@ def test_a_bad_db_raises_invalid_database_before_anything_starts(
 
     assert str(raised.value) == message.format(path=path)
     assert fake_model.paths == []
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("ln -s /proc/self/environ answer.sql", "answer.sql is a symlink; save the query itself"),
+        ("mkfifo answer.sql", "answer.sql is not a regular file"),
+        ("head -c 300000 /dev/zero | tr '\\0' ' ' > answer.sql", "larger than 256 KiB"),
+    ],
+)
+async def test_answer_sql_is_read_only_as_a_plain_small_file(
+    fake_model, monkeypatch, command, message
+):
+    # The harness reads answer.sql outside any sandbox: a planted symlink must not make it
+    # read its own environment into the run, and a FIFO must not block it.
+    monkeypatch.setenv("PLANTED_SERVICE_TOKEN", "planted-secret-value")
+    fake_model.reset(scripted([bash_exec(command), say("done")]))
+
+    run = await asyncio.wait_for(run_question("q", max_retries=0), timeout=120)
+
+    assert run.error is not None and run.error.code == "sql_error"
+    assert message in run.error.message
+    assert run.sql is None
+    assert "planted-secret-value" not in json.dumps(run.to_dict(), default=str)
