@@ -86,7 +86,7 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _ask(options: argparse.Namespace) -> int:
-    err = Console(stderr=True)
+    err = _stderr_console()
     if not has_model_access():
         _print_error(err, f"{NO_CREDENTIALS_MESSAGE}.")
         return EXIT_USAGE
@@ -135,7 +135,7 @@ def _runs(options: argparse.Namespace) -> int:
     from sema4_agent.render import runs_table
     from sema4_agent.run_store import RunStore, UnreadableRunStore
 
-    err = Console(stderr=True)
+    err = _stderr_console()
     path = _runs_db_path(options.runs_db)
     try:
         store = RunStore.open_existing(path)
@@ -149,14 +149,14 @@ def _runs(options: argparse.Namespace) -> int:
     elif rows:
         Console().print(runs_table(rows))
     else:
-        err.print(f"No runs stored in {path} yet; ask a question first.", highlight=False)
+        err.print(f"No runs stored in {path} yet; ask a question first.")
     return EXIT_OK
 
 
 def _show(options: argparse.Namespace) -> int:
     from sema4_agent.run_store import RunStore, UnreadableRunStore
 
-    err = Console(stderr=True)
+    err = _stderr_console()
     path = _runs_db_path(options.runs_db)
     try:
         store = RunStore.open_existing(path)
@@ -179,9 +179,14 @@ def _show(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stderr_console() -> Console:
+    # soft_wrap: a message stays one line whatever the width (rich would wrap at 80 columns
+    # when stderr is not a terminal); no markup or highlighting of paths and SQL in messages.
+    return Console(stderr=True, soft_wrap=True, markup=False, highlight=False)
+
+
 def _print_error(err: Console, message: str) -> None:
-    # soft_wrap: one line whatever the width (rich wraps at 80 columns when not a terminal).
-    err.print(f"Error: {message}", style="red", markup=False, highlight=False, soft_wrap=True)
+    err.print(f"Error: {message}", style="red")
 
 
 def _print_run(run: AgentRun, *, as_json: bool, stored: bool = True) -> None:
@@ -195,12 +200,18 @@ def _print_run(run: AgentRun, *, as_json: bool, stored: bool = True) -> None:
 
 def _store_run(run: AgentRun, runs_db: Path | None, err: Console) -> bool:
     """Save the run; on failure warn and go on (a run that happened is still worth printing)."""
-    from sema4_agent.run_store import RunStore
+    from sema4_agent.run_store import RunStore, UnreadableRunStore
 
     try:
         RunStore(_runs_db_path(runs_db)).save(run)
+    except UnreadableRunStore as exc:  # its message already says what to do
+        err.print(f"Warning: could not save the run: {exc}", style="yellow")
+        return False
     except Exception as exc:
-        err.print(f"Warning: could not save the run ({exc}); use --runs-db or --no-store.")
+        err.print(
+            f"Warning: could not save the run ({exc}); use --runs-db or --no-store.",
+            style="yellow",
+        )
         return False
     return True
 

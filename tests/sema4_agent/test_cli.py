@@ -15,7 +15,7 @@ from sema4_agent.config import MODEL_ACCESS_VARS
 from sema4_agent.run import AgentRun
 from sema4_agent.run_store import RunStore
 from sema4_agent.sql_exec import execute_readonly
-from sema4_agent.testing.fake_anthropic import say, sql_policy
+from sema4_agent.testing.fake_anthropic import ApiError, say, sql_policy
 
 SQL = "SELECT region, COUNT(*) AS customers FROM customers GROUP BY region ORDER BY region"
 
@@ -229,8 +229,22 @@ def test_show_without_a_store_exits_1_and_creates_nothing(fake_model, capsys, tm
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize(("flags", "warning"), [(["--no-store"], "")])
+LONG_DIR = "a-directory-whose-name-alone-is-longer-than-eighty-columns-of-a-narrow-terminal"
+
+
+@pytest.mark.parametrize(
+    ("flags", "warning"),
+    [
+        (["--no-store"], ""),
+        (
+            ["--runs-db", LONG_DIR],
+            f"Warning: could not save the run: {LONG_DIR} is a directory; "
+            "point --runs-db at a file.\n",
+        ),
+    ],
+)
 def test_a_run_that_was_not_stored_shows_no_show_hint(fake_model, capsys, tmp_path, flags, warning):
+    (tmp_path / LONG_DIR).mkdir()
     fake_model.reset(sql_policy(SQL, answer="Five regions."))
 
     code = main(["How many customers per region?", "--max-retries", "0", *flags])
@@ -257,3 +271,16 @@ def test_keep_workspace_prints_where_the_workspace_is(fake_model, capsys):
         assert sorted(p.name for p in workspace.iterdir()) == ["answer.sql", "data.db"]
     finally:
         shutil.rmtree(workspace.parent)
+
+
+def test_a_long_error_is_one_line_on_stderr(fake_model, capsys):
+    detail = "scripted failure " + "with a long explanation " * 12
+    fake_model.reset(lambda request: ApiError(500, "api_error", detail.strip()))
+
+    code = main(["q", "--max-retries", "0", "--no-store"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("Error: model_error: API error 500: ")
+    assert detail.strip() in err  # whole, not broken at 80 columns
+    assert len(err) > 300 and err.count("\n") == 1 and err.endswith("\n")
