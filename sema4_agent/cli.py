@@ -87,6 +87,9 @@ def _add_store_options(parser: argparse.ArgumentParser) -> None:
 
 def _ask(options: argparse.Namespace) -> int:
     err = _stderr_console()
+    if not options.question.strip():
+        _print_error(err, 'the question is empty; ask one, e.g. "How many active customers?"')
+        return EXIT_USAGE
     if not has_model_access():
         _print_error(err, f"{NO_CREDENTIALS_MESSAGE}.")
         return EXIT_USAGE

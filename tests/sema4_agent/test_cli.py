@@ -98,6 +98,14 @@ def _exit_code(argv: list[str]) -> int:
     ("argv", "message"),
     [
         (["q", "--max-turns", "0"], "must be at least 1"),
+        (
+            [""],
+            'Error: the question is empty; ask one, e.g. "How many active customers?"\n',
+        ),
+        (
+            ["ask", " \n\t", "--json"],
+            'Error: the question is empty; ask one, e.g. "How many active customers?"\n',
+        ),
         ([], "usage:"),
     ],
 )
