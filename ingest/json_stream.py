@@ -12,6 +12,8 @@ count of lines so an error still names its line and column in the file.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -28,6 +30,13 @@ class JsonSyntaxError(ValueError):
         self.line = line
         self.column = column
         self.truncated = truncated
+
+
+class JsonLimitError(JsonSyntaxError):
+    """Valid JSON that Python's parser refuses: nesting too deep, an integer too long."""
+
+    def __init__(self, message: str, *, line: int, column: int) -> None:
+        super().__init__(message, line=line, column=column, truncated=False)
 
 
 class JsonStream:
@@ -63,6 +72,10 @@ class JsonStream:
                     raise self._error(e.msg, e.pos) from None
                 self._read_more()
                 continue
+            except RecursionError:
+                raise self._too_deep() from None
+            except ValueError as e:
+                raise self._too_long(e) from None
             # A number that ends with the buffer may go on in the next chunk.
             if end == len(self._buffer) and not self._at_eof:
                 self._read_more()
@@ -138,12 +151,47 @@ class JsonStream:
         self._buffer = rest + chunk
         self._pos = 0
 
+    def _too_deep(self) -> JsonLimitError:
+        # The C scanner recurses once per level and gives no position; point at the
+        # value it was parsing.
+        line, column = self._place(self._pos)
+        return JsonLimitError(
+            "the value starting here nests lists or objects more deeply than Python's JSON "
+            f"parser can follow (about {sys.getrecursionlimit():,} levels)",
+            line=line,
+            column=column,
+        )
+
+    def _too_long(self, error: ValueError) -> JsonLimitError:
+        # Python refuses int() of more than sys.get_int_max_str_digits() digits
+        # (CVE-2020-10735); its message names the count, from which the literal is found.
+        digits = re.search(r"value has (\d+) digits", str(error))
+        limit = sys.get_int_max_str_digits()
+        pos = self._pos
+        if digits:
+            literal = re.compile(rf"(?<![\d.])-?\d{{{digits[1]}}}(?![\d.eE])")
+            found = literal.search(self._buffer, self._pos)
+            pos = found.start() if found else pos
+        line, column = self._place(pos)
+        count = f"{int(digits[1]):,} digits" if digits else "too many digits"
+        return JsonLimitError(
+            f"an integer with {count}, more than Python reads ({limit:,}); "
+            "fix or remove that number",
+            line=line,
+            column=column,
+        )
+
     def _error(self, message: str, pos: int) -> JsonSyntaxError:
+        line, column = self._place(pos)
+        truncated = self._at_eof and pos >= len(self._buffer.rstrip())
+        return JsonSyntaxError(message, line=line, column=column, truncated=truncated)
+
+    def _place(self, pos: int) -> tuple[int, int]:
+        # (line, column) in the whole document of the buffer's position `pos`.
         line_start = self._buffer.rfind("\n", 0, pos)
         if line_start < 0:
             column = self._column_dropped + pos + 1
         else:
             column = pos - line_start
         line = self._lines_dropped + self._buffer.count("\n", 0, pos) + 1
-        truncated = self._at_eof and pos >= len(self._buffer.rstrip())
-        return JsonSyntaxError(message, line=line, column=column, truncated=truncated)
+        return line, column

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import IngestError
-from ingest.json_stream import JsonStream, JsonSyntaxError
+from ingest.json_stream import JsonLimitError, JsonStream, JsonSyntaxError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -57,6 +57,8 @@ def read_json(path: Path) -> Any:
 
 def _describe_json_error(error: JsonSyntaxError) -> str:
     where = f"line {error.line}, column {error.column}"
+    if isinstance(error, JsonLimitError):
+        return f"{where}: {error.message}"
     # An error at the very end of the text means the document stopped early.
     if error.truncated:
         return f"{where}: truncated JSON ({error.message}); the file ends before the document does"

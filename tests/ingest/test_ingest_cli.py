@@ -218,3 +218,34 @@ def test_module_entry_point_exit_codes(fixtures, tmp_path):
         "the file ends before the document does\n"
     )
     assert usage.returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "[" * 100_000,
+            "line 1, column 2: the value starting here nests lists or objects more deeply than "
+            "Python's JSON parser can follow (about {limit:,} levels)",
+        ),
+        (
+            '[{"task_id": 0, "reward": 1' + "0" * 5000 + "}]",
+            "line 1, column 27: an integer with 5,001 digits, more than Python reads (4,300); "
+            "fix or remove that number",
+        ),
+    ],
+    ids=["deep-nesting", "huge-integer"],
+)
+def test_json_python_cannot_parse_is_one_line_with_place(
+    no_key, tmp_path, capsys, content, message
+):
+    path = tmp_path / "odd.json"
+    path.write_text(content)
+
+    code = main([str(path)])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    limit = sys.getrecursionlimit()
+    assert captured.err == f"Error: {path}: {message.format(limit=limit)}\n"
+    assert captured.out == ""
