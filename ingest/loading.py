@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
@@ -11,7 +12,7 @@ from ingest.errors import BadField, IngestError
 from ingest.fields import child
 from ingest.json_stream import JsonStream
 from ingest.model import Run, Simulation, Task
-from ingest.reading import open_json, read_json
+from ingest.reading import file_mode, open_json, read_json
 from ingest.tau2_bench import build_run, read_simulation, read_tasks
 from ingest.tau_bench import read_tau_bench
 
@@ -45,10 +46,8 @@ def load_runs(paths: list[Path]) -> list[Run]:
 
 def load_run(path: Path) -> Run:
     """One input file or tau2-bench results directory as a `Run`."""
-    if path.is_dir():
+    if stat.S_ISDIR(file_mode(path)):
         return _load_tau2_dir(path)
-    if not path.exists():
-        raise IngestError(str(path), "no such file or directory")
 
     try:
         with open_json(path) as stream:
@@ -142,7 +141,7 @@ def _load_tau2_dir(
 ) -> Run:
     results_path = results_path or directory / "results.json"
     if results is None:
-        if not results_path.is_file():
+        if not results_path.exists() and not results_path.is_symlink():
             raise IngestError(
                 str(directory),
                 "a directory input must be a tau2-bench results directory "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import stat
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,33 @@ from ingest.json_stream import JsonLimitError, JsonStream, JsonSyntaxError
 
 GZIP_MAGIC = b"\x1f\x8b"
 
+_NOT_REGULAR = {
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def file_mode(path: Path) -> int:
+    """`path`'s type and mode bits (links followed), or an `IngestError` saying why not."""
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError as e:
+        raise IngestError(str(path), "no such file or directory") from e
+    except OSError as e:
+        raise IngestError(str(path), f"cannot read the file ({e.strerror})") from e
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse what is not a plain file before opening it: opening a FIFO blocks forever."""
+    mode = file_mode(path)
+    if stat.S_ISDIR(mode):
+        raise IngestError(str(path), "is a directory where a results file was expected")
+    if not stat.S_ISREG(mode):
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise IngestError(str(path), f"is {kind}, not a regular file; give a results file")
+
 
 @contextmanager
 def open_json(path: Path) -> Iterator[JsonStream]:
@@ -24,6 +52,7 @@ def open_json(path: Path) -> Iterator[JsonStream]:
     gzip data and bad JSON surface inside the `with` block; they leave it as an
     `IngestError` naming the file (and the line and column for JSON).
     """
+    check_regular_file(path)
     try:
         raw = path.open("rb")
     except OSError as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -249,3 +250,36 @@ def test_json_python_cannot_parse_is_one_line_with_place(
     limit = sys.getrecursionlimit()
     assert captured.err == f"Error: {path}: {message.format(limit=limit)}\n"
     assert captured.out == ""
+
+
+@pytest.mark.timeout(20)
+def test_fifo_input_is_refused_without_opening_it(no_key, tmp_path, capsys):
+    # Opening a FIFO blocks until a writer comes; the check must happen first.
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+
+    code = main([str(fifo)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {fifo}: is a named pipe (FIFO), not a regular file; give a results file\n"
+    )
+
+
+@pytest.mark.timeout(20)
+def test_fifo_or_directory_among_tau2_simulations_is_refused(no_key, tau2_dir, capsys):
+    fifo = tau2_dir / "simulations" / "a.json"
+    os.mkfifo(fifo)
+    folder = tau2_dir / "simulations" / "z.json"
+    folder.mkdir()
+
+    code = main([str(tau2_dir)])
+    fifo.unlink()
+    code_without_fifo = main([str(tau2_dir)])
+
+    err = capsys.readouterr().err.splitlines()
+    assert (code, code_without_fifo) == (1, 1)
+    assert err == [
+        f"Error: {fifo}: is a named pipe (FIFO), not a regular file; give a results file",
+        f"Error: {folder}: is a directory where a results file was expected",
+    ]
