@@ -40,6 +40,7 @@ class MessageCollector:
         self._open_steps: dict[str, tuple[Step, float]] = {}
         self._last_text: str | None = None
         self._turns = 0
+        self._last_message_id: str | None = None
         self._result: ResultMessage | None = None
 
     def add(self, message: Any) -> None:
@@ -57,6 +58,10 @@ class MessageCollector:
         run, result = self.run, self._result
         run.answer = (result.result if result and result.result else None) or self._last_text
         run.num_turns = result.num_turns if result else self._turns
+        if result is not None and result.subtype == "error_max_turns":
+            # The CLI then counts the turn it refused to start (max_turns=1 reports 2), so
+            # the model turns seen here are the true count.
+            run.num_turns = self._turns
         if result is None:
             if run.error is None:
                 run.error = AgentError("model_error", "the agent ended without a result")
@@ -66,7 +71,7 @@ class MessageCollector:
         run.cost_usd = result.total_cost_usd
         run.usage = _usage(result.usage or {})
         if run.error is None:
-            run.error = _result_error(result)
+            run.error = _result_error(result, model_turns=self._turns)
 
     def _add_system(self, message: SystemMessage) -> None:
         if message.subtype == "init":
@@ -100,8 +105,12 @@ class MessageCollector:
     def _add_assistant(self, message: AssistantMessage) -> None:
         if message.parent_tool_use_id is not None or message.error is not None:
             return
-        self._turns += 1
-        self.progress(f"model turn {self._turns}")
+        # Claude Code sends each content block of a response as its own message, all with
+        # the response's id: a new id is a new model turn.
+        if message.message_id is None or message.message_id != self._last_message_id:
+            self._turns += 1
+            self._last_message_id = message.message_id
+            self.progress(f"model turn {self._turns}")
         for block in message.content:
             if isinstance(block, TextBlock) and block.text.strip():
                 self._last_text = block.text
@@ -144,9 +153,10 @@ def _usage(usage: dict[str, Any]) -> Usage:
     )
 
 
-def _result_error(result: ResultMessage) -> AgentError | None:
+def _result_error(result: ResultMessage, *, model_turns: int) -> AgentError | None:
     if result.subtype == "error_max_turns":
-        return AgentError("max_turns", f"stopped after {result.num_turns} turns")
+        turns = f"{model_turns} model turn{'' if model_turns == 1 else 's'}"
+        return AgentError("max_turns", f"stopped at the turn limit after {turns}, unfinished")
     if not result.is_error:
         return None
 

@@ -221,13 +221,24 @@ async def test_a_workbench_that_never_connects_is_a_clean_error(fake_model, monk
     assert fake_model.requests == []  # stopped before the model was asked anything
 
 
-async def test_hitting_max_turns_is_reported(fake_model):
-    fake_model.reset(lambda request: Turn(tool_calls=[ToolCall("list_dir", {"path": "."})]))
+@pytest.mark.parametrize(
+    ("max_turns", "message"),
+    [
+        (1, "stopped at the turn limit after 1 model turn, unfinished"),
+        (2, "stopped at the turn limit after 2 model turns, unfinished"),
+    ],
+)
+async def test_hitting_max_turns_reports_the_model_turns_taken(fake_model, max_turns, message):
+    # Text and two tool calls per turn: the CLI sends each block as its own message.
+    listing = ToolCall("list_dir", {"path": "."})
+    fake_model.reset(lambda request: Turn(text="Looking.", tool_calls=[listing, listing]))
 
-    run = await run_question("q", max_turns=2, max_retries=0)
+    run = await run_question("q", max_turns=max_turns, max_retries=0)
 
-    assert run.error is not None and run.error.code == "max_turns"
-    assert [step.tool for step in run.steps] == ["list_dir", "list_dir"]
+    assert run.error is not None
+    assert (run.error.code, run.error.message) == ("max_turns", message)
+    assert run.num_turns == len(fake_model.requests) == max_turns
+    assert [step.tool for step in run.steps] == ["list_dir"] * 2 * max_turns
 
 
 async def test_an_answer_without_answer_sql_is_no_answer_sql(fake_model):

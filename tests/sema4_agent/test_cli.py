@@ -15,7 +15,7 @@ from sema4_agent.config import MODEL_ACCESS_VARS
 from sema4_agent.run import AgentRun
 from sema4_agent.run_store import RunStore
 from sema4_agent.sql_exec import execute_readonly
-from sema4_agent.testing.fake_anthropic import ApiError, say, sql_policy
+from sema4_agent.testing.fake_anthropic import ApiError, ToolCall, Turn, say, sql_policy
 
 SQL = "SELECT region, COUNT(*) AS customers FROM customers GROUP BY region ORDER BY region"
 
@@ -292,3 +292,14 @@ def test_a_long_error_is_one_line_on_stderr(fake_model, capsys):
     assert err.startswith("Error: model_error: API error 500: ")
     assert detail.strip() in err  # whole, not broken at 80 columns
     assert len(err) > 300 and err.count("\n") == 1 and err.endswith("\n")
+
+
+def test_max_turns_1_says_one_turn_and_exits_1(fake_model, capsys):
+    fake_model.reset(lambda request: Turn(tool_calls=[ToolCall("list_dir", {"path": "."})]))
+
+    code = main(["q", "--max-turns", "1", "--max-retries", "0", "--no-store"])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        "Error: max_turns: stopped at the turn limit after 1 model turn, unfinished\n"
+    )
