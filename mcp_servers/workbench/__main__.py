@@ -33,14 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Imported here so `--help` and option errors answer without loading the MCP SDK.
-    from mcp_servers.workbench import shell
+    from mcp_servers.workbench import isolation, shell
     from mcp_servers.workbench.server import WorkbenchConfig, build_server
 
     prefix = None
     if args.isolate:
         try:
-            prefix = shell.isolation_prefix(root)
-        except shell.IsolationUnavailable as exc:
+            prefix = isolation.isolation_prefix(root)
+        except isolation.IsolationUnavailable as exc:
             print(f"Error: {exc}", file=sys.stderr)
             return 2
 

@@ -6,9 +6,7 @@ import asyncio
 import fnmatch
 import logging
 import os
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,10 +45,6 @@ _DENIED_ENV_PATTERNS = (
 _live_groups: set[int] = set()
 
 
-class IsolationUnavailable(RuntimeError):
-    """--isolate was asked for but bubblewrap is missing or cannot run here."""
-
-
 @dataclass
 class CommandResult:
     """What a finished (or killed) bash command produced."""
@@ -83,46 +77,6 @@ def is_secret_name(name: str) -> bool:
     """True for variable names that commonly carry credentials."""
     upper = name.upper()
     return any(fnmatch.fnmatchcase(upper, pattern) for pattern in _DENIED_ENV_PATTERNS)
-
-
-def isolation_prefix(root: Path) -> list[str]:
-    """The bwrap command line that confines a command to writing inside `root`, offline.
-
-    Raises IsolationUnavailable when bwrap is not installed or cannot create its
-    namespaces here (some container runtimes forbid it).
-    """
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        raise IsolationUnavailable(
-            "--isolate needs bubblewrap: install it (Debian/Ubuntu: apt-get install bubblewrap) "
-            "or run without --isolate"
-        )
-
-    prefix = [
-        bwrap,
-        "--ro-bind", "/", "/",
-        "--dev", "/dev",
-        "--proc", "/proc",
-        "--tmpfs", "/tmp",
-        # After the /tmp tmpfs, so a root that lives under /tmp stays visible and writable.
-        "--bind", str(root), str(root),
-        "--unshare-net",
-        "--unshare-pid",
-        "--die-with-parent",
-        "--new-session",
-        "--chdir", str(root),
-        "--",
-    ]  # fmt: skip
-
-    probe = subprocess.run(
-        [*prefix, "true"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
-    )
-    if probe.returncode != 0:
-        raise IsolationUnavailable(
-            f"bwrap is installed but cannot isolate commands here ({probe.stderr.strip()}); "
-            "run without --isolate or allow user namespaces"
-        )
-    return prefix
 
 
 async def run_command(

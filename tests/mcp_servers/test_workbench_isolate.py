@@ -64,6 +64,82 @@ async def test_isolate_has_no_network(workbench, box, listener):
     assert isolated.structured_content["exit_code"] != 0
 
 
+def _lines_of(result) -> dict[str, str]:
+    """`name=value` lines of a command's stdout, as a dict."""
+    pairs = (line.split("=", 1) for line in result.structured_content["stdout"].splitlines())
+    return {name: value for name, value in pairs}
+
+
+@needs_bwrap
+async def test_isolate_drops_every_capability_even_as_root(workbench, tmp_path, box):
+    """As root, bwrap keeps full capabilities unless told: remount / rw, then write the host."""
+    probe = Path("/var/tmp") / f"workbench-escape-{uuid.uuid4().hex}"
+    cmd = (
+        "echo cap_eff=$(awk '/^CapEff/ {print $2}' /proc/self/status); "
+        "mount -o remount,rw / 2>/dev/null; echo remount=$?; "
+        f"echo x > {probe} 2>/dev/null; echo write_host=$?; "
+        "mkdir -p m; mount --bind / m 2>/dev/null; echo bind=$?; "
+        "mount -t tmpfs none m 2>/dev/null; echo tmpfs=$?; "
+        "mknod blockdev b 7 0 2>/dev/null; echo mknod=$?; "
+        "unshare -n true 2>/dev/null; echo unshare_net=$?; "
+        "unshare -U true 2>/dev/null; echo unshare_user=$?"
+    )
+
+    async with workbench(box, "--isolate") as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd})
+
+    found = _lines_of(result)
+    assert found["cap_eff"] == "0000000000000000"
+    assert {name: found[name] != "0" for name in found if name != "cap_eff"} == {
+        "remount": True,
+        "write_host": True,
+        "bind": True,
+        "tmpfs": True,
+        "mknod": True,
+        "unshare_net": True,
+        "unshare_user": True,
+    }
+    assert not probe.exists()
+    assert not (box / "blockdev").exists()
+    assert list((box / "m").iterdir()) == []
+
+
+@needs_bwrap
+@pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 shell")
+async def test_isolate_still_lets_sqlite3_work_inside_the_root(workbench, box):
+    """The agent's own use: `sqlite3 data.db < answer.sql` on a database in the root."""
+    cmd = (
+        "sqlite3 data.db 'CREATE TABLE t(x); INSERT INTO t VALUES (41), (1);' && "
+        "echo 'SELECT sum(x) FROM t;' > answer.sql && sqlite3 data.db < answer.sql"
+    )
+
+    async with workbench(box, "--isolate") as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd})
+
+    assert result.structured_content["stdout"] == "42\n"
+    assert result.structured_content["exit_code"] == 0
+
+
+@needs_bwrap
+async def test_isolate_hides_the_hosts_unix_sockets_under_run(workbench, box):
+    """--unshare-net leaves filesystem sockets reachable; /run (docker.sock, D-Bus) is covered."""
+    run_dir = Path("/run") / f"workbench-probe-{uuid.uuid4().hex}"
+    run_dir.mkdir()
+    sock_path = run_dir / "s.sock"
+    try:
+        with socket.socket(socket.AF_UNIX) as server:
+            server.bind(str(sock_path))
+            server.listen()
+            cmd = f"ls -A /run; test -e {sock_path}; echo exists=$?"
+            async with workbench(box, "--isolate") as session:
+                result = await session.call_tool("bash_exec", {"cmd": cmd})
+    finally:
+        sock_path.unlink(missing_ok=True)
+        run_dir.rmdir()
+
+    assert result.structured_content["stdout"] == "exists=1\n"
+
+
 @needs_bwrap
 async def test_isolate_timeout_still_kills_children(workbench, box):
     async with workbench(box, "--isolate") as session:
