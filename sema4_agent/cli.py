@@ -54,26 +54,53 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{ask,runs,show}")
 
     ask = commands.add_parser("ask", help="ask a question (the default command)")
-    ask.add_argument("question")
-    ask.add_argument("--model", help="model alias or id (default: SEMA4_MODEL, else Claude's)")
-    ask.add_argument("--db", type=Path, help="SQLite database to query (default: the demo)")
-    ask.add_argument("--max-turns", type=_positive_int, default=20)
-    ask.add_argument("--max-retries", type=_non_negative_int, help="API retries on 529/5xx")
+    ask.add_argument("question", help="a business question about the database, in quotes")
+    ask.add_argument(
+        "--model",
+        help="model alias (sonnet, opus, ...) or full id "
+        "(default: SEMA4_MODEL, else Claude Code's default model)",
+    )
+    ask.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite database to query (default: the demo)"
+    )
+    ask.add_argument(
+        "--max-turns",
+        type=_positive_int,
+        metavar="N",
+        default=20,
+        help="most model turns before the run stops (default: %(default)s)",
+    )
+    ask.add_argument(
+        "--max-retries",
+        type=_non_negative_int,
+        metavar="N",
+        help="API retries on 529/5xx errors (default: Claude Code's, 10 over about 3 minutes)",
+    )
     ask.add_argument("--json", action="store_true", help="print the run as one JSON object")
-    ask.add_argument("--keep-workspace", action="store_true", help="keep the run's files")
+    ask.add_argument(
+        "--keep-workspace",
+        action="store_true",
+        help="keep the run's workspace (its files and database copy) and print its path",
+    )
     _add_store_options(ask)
     ask.add_argument("--no-store", action="store_true", help="do not save the run locally")
     ask.set_defaults(handler=_ask)
 
     runs = commands.add_parser("runs", help="list recent local runs")
-    runs.add_argument("--limit", type=_positive_int, default=20)
-    runs.add_argument("--json", action="store_true")
+    runs.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        default=20,
+        help="how many of the newest runs to list (default: %(default)s)",
+    )
+    runs.add_argument("--json", action="store_true", help="print the runs as a JSON list")
     _add_store_options(runs)
     runs.set_defaults(handler=_runs)
 
     show = commands.add_parser("show", help="show a stored run (an id prefix is enough)")
-    show.add_argument("run_id")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("run_id", help="a run id, or a prefix of one that matches only it")
+    show.add_argument("--json", action="store_true", help="print the run as one JSON object")
     _add_store_options(show)
     show.set_defaults(handler=_show)
     return parser
@@ -81,7 +108,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--runs-db", type=Path, help="run store file (default: SEMA4_RUNS_DB, else .sema4/runs.db)"
+        "--runs-db",
+        type=Path,
+        metavar="PATH",
+        help="run store file (default: SEMA4_RUNS_DB, else .sema4/runs.db)",
     )
 
 

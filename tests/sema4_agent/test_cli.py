@@ -303,3 +303,30 @@ def test_max_turns_1_says_one_turn_and_exits_1(fake_model, capsys):
     assert capsys.readouterr().err == (
         "Error: max_turns: stopped at the turn limit after 1 model turn, unfinished\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "lines"),
+    [
+        (
+            "ask",
+            [
+                "--model MODEL model alias (sonnet, opus, ...) or full id "
+                "(default: SEMA4_MODEL, else Claude Code's default model)",
+                "--max-turns N most model turns before the run stops (default: 20)",
+                "--max-retries N API retries on 529/5xx errors "
+                "(default: Claude Code's, 10 over about 3 minutes)",
+            ],
+        ),
+        ("runs", ["--limit N how many of the newest runs to list (default: 20)"]),
+    ],
+)
+def test_help_shows_defaults(capsys, monkeypatch, command, lines):
+    monkeypatch.setenv("COLUMNS", "200")  # argparse wraps help to the terminal width...
+
+    assert _exit_code([command, "--help"]) == 0
+
+    # ...and aligns it in columns that depend on the longest option.
+    help_lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    for line in lines:
+        assert line in help_lines
