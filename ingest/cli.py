@@ -7,11 +7,14 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from ingest.connection import BraintrustUnavailable, describe_failure
+from ingest.connection import connect as braintrust_login
 from ingest.errors import IngestError
 from ingest.loading import load_runs
 from ingest.model import Run
@@ -80,6 +83,7 @@ def main(
     *,
     open_dataset: OpenDataset = braintrust_dataset,
     open_experiment: OpenExperiment = braintrust_experiment,
+    login: Callable[[], None] = braintrust_login,
 ) -> int:
     """Run the command; returns the exit status (0 ok, 1 bad input or upload, 2 usage)."""
     if argv is None:
@@ -113,14 +117,16 @@ def main(
         return 0
 
     try:
+        login()
         uploaded = _upload_with_progress(
             summaries, project, args.dataset, stderr, open_dataset, open_experiment
         )
+    except BraintrustUnavailable as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
     except Exception as e:  # the SDK raises many types; the user needs one line
         log.debug("upload failed", exc_info=True)
-        print(
-            f"Error: upload to Braintrust failed ({e}); check BRAINTRUST_API_KEY", file=sys.stderr
-        )
+        print(f"Error: {describe_failure(e)}", file=sys.stderr)
         return 1
 
     # Plain print: a link wrapped by rich at the terminal width stops being clickable.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -130,12 +133,86 @@ def test_upload_failure_is_one_line_exit_1(fixtures, with_key, capsys):
     def refuse(project, name):
         raise RuntimeError("401 Unauthorized")
 
-    code = main([str(fixtures / "handwritten_tau_bench.json")], open_dataset=refuse)
+    code = main(
+        [str(fixtures / "handwritten_tau_bench.json")], open_dataset=refuse, login=lambda: None
+    )
 
     err = capsys.readouterr().err
     assert code == 1
-    assert err.strip().splitlines()[-1] == (
-        "Error: upload to Braintrust failed (401 Unauthorized); check BRAINTRUST_API_KEY"
+    assert err.strip().splitlines()[-1] == "Error: upload to Braintrust failed (401 Unauthorized)"
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_unreachable_braintrust_is_one_line_before_any_upload(fixtures, tmp_path):
+    # The real SDK and the real command, against a local port nobody listens on.
+    port = _closed_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "BRAINTRUST_API_KEY": "not-a-real-key",
+        "BRAINTRUST_APP_URL": f"http://127.0.0.1:{port}",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest", str(fixtures / "handwritten_tau_bench.json")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Error: could not reach Braintrust at http://127.0.0.1:{port}: Connection refused; "
+        "check the network connection and BRAINTRUST_APP_URL\n"
+    )
+
+
+class _RefuseLogin(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = b'{"error": "invalid api key"}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def refusing_app_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefuseLogin)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_refused_key_says_check_the_key(fixtures, with_key, refusing_app_url, monkeypatch, capsys):
+    monkeypatch.setenv("BRAINTRUST_APP_URL", refusing_app_url)
+
+    def never(*args):
+        raise AssertionError("nothing may be opened before the login succeeds")
+
+    code = main(
+        [str(fixtures / "handwritten_tau_bench.json")], open_dataset=never, open_experiment=never
+    )
+
+    assert code == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"Error: Braintrust at {refusing_app_url} refused the API key (HTTP 401); "
+        "check BRAINTRUST_API_KEY"
     )
 
 
