@@ -7,6 +7,11 @@ instead of holding the file's text, its whole parsed tree and the model at once.
 Each value is parsed by the standard library's decoder (`raw_decode`); this
 module only steps over the brackets, commas and colons between values, and keeps
 count of lines so an error still names its line and column in the file.
+
+A value still being read stays in the buffer until it is complete, so long runs of
+whitespace between its tokens are cut to one character as they arrive (inside
+strings nothing is touched): a value padded with a gigabyte of spaces costs what
+the value costs. The cut characters are remembered, so places stay exact.
 """
 
 from __future__ import annotations
@@ -14,11 +19,21 @@ from __future__ import annotations
 import json
 import re
 import sys
+from array import array
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 CHUNK_CHARS = 1 << 18
-_WHITESPACE = " \t\n\r"
+# Runs of whitespace at least this long inside a value being read are cut to one char.
+SQUEEZE_RUN = 256
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+# A string (closed, or open until the end of the buffer) or a long whitespace run:
+# scanning with strings as whole tokens keeps runs inside strings out of reach.
+_STRING_OR_RUN = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*(?:(?P<closed>")|\\?\Z)|[ \t\n\r]{' + str(SQUEEZE_RUN) + ",}",
+    re.DOTALL,
+)
 
 
 class JsonSyntaxError(ValueError):
@@ -51,12 +66,17 @@ class JsonStream:
         # Where the buffer starts in the document: lines and columns already dropped.
         self._lines_dropped = 0
         self._column_dropped = 0
+        # Whitespace cut out of the buffer, as flat triples (index it was before, newlines,
+        # tail), tail counting the characters after its last newline (all if none). An
+        # array costs 24 bytes a cut run, a tenth of the shortest run cut.
+        self._holes = array("q")
+        # The buffer up to here has been scanned for runs to cut; it is outside strings.
+        self._scanned = 0
 
     def peek(self) -> str:
         """The next character that is not whitespace, without taking it; "" at the end."""
         while True:
-            while self._pos < len(self._buffer) and self._buffer[self._pos] in _WHITESPACE:
-                self._pos += 1
+            self._pos = _WHITESPACE.match(self._buffer, self._pos).end()
             if self._pos < len(self._buffer) or self._at_eof:
                 return self._buffer[self._pos : self._pos + 1]
             self._read_more()
@@ -70,6 +90,7 @@ class JsonStream:
             except json.JSONDecodeError as e:
                 if self._at_eof:
                     raise self._error(e.msg, e.pos) from None
+                self._squeeze()
                 self._read_more()
                 continue
             except RecursionError:
@@ -137,19 +158,43 @@ class JsonStream:
     def _read_more(self) -> None:
         # Drop what has been parsed, then read at least as much as is still buffered so
         # a value longer than a chunk is re-parsed only a logarithmic number of times.
-        done = self._buffer[: self._pos]
-        newlines = done.count("\n")
-        if newlines:
-            self._lines_dropped += newlines
-            self._column_dropped = len(done) - done.rfind("\n") - 1
-        else:
-            self._column_dropped += len(done)
+        line, column = self._place(self._pos)
+        self._lines_dropped, self._column_dropped = line - 1, column - 1
+        if self._pos:
+            self._holes = _shift_holes(self._holes, self._pos)
+        self._scanned = max(self._scanned - self._pos, 0)
         rest = self._buffer[self._pos :]
 
         chunk = self._text.read(max(CHUNK_CHARS, len(rest)))
         self._at_eof = not chunk
         self._buffer = rest + chunk
         self._pos = 0
+
+    def _squeeze(self) -> None:
+        # Cut long whitespace runs in the part of the unfinished value not scanned yet,
+        # keeping each run's first character so that tokens stay apart.
+        start = max(self._scanned, self._pos)
+        scanned = len(self._buffer)
+        pieces: list[str] = []
+        kept_to = start
+        removed = 0
+        for match in _STRING_OR_RUN.finditer(self._buffer, start):
+            if match[0][0] == '"':
+                if match["closed"] is None:  # the buffer ends inside this string
+                    scanned = match.start()
+                    break
+                continue
+            pieces.append(self._buffer[kept_to : match.start() + 1])
+            cut = match[0][1:]
+            newlines = cut.count("\n")
+            tail = len(cut) - cut.rfind("\n") - 1 if newlines else len(cut)
+            self._holes.extend((match.start() + 1 - removed, newlines, tail))
+            removed += len(cut)
+            kept_to = match.end()
+
+        self._scanned = scanned - removed
+        if pieces:
+            self._buffer = self._buffer[:start] + "".join(pieces) + self._buffer[kept_to:]
 
     def _too_deep(self) -> JsonLimitError:
         # The C scanner recurses once per level and gives no position; point at the
@@ -187,11 +232,32 @@ class JsonStream:
         return JsonSyntaxError(message, line=line, column=column, truncated=truncated)
 
     def _place(self, pos: int) -> tuple[int, int]:
-        # (line, column) in the whole document of the buffer's position `pos`.
-        line_start = self._buffer.rfind("\n", 0, pos)
-        if line_start < 0:
-            column = self._column_dropped + pos + 1
-        else:
-            column = pos - line_start
-        line = self._lines_dropped + self._buffer.count("\n", 0, pos) + 1
-        return line, column
+        # (line, column) in the whole document of the buffer's position `pos`, counting
+        # the whitespace cut out before it.
+        line, column = self._lines_dropped + 1, self._column_dropped + 1
+        cursor = 0
+        for at in range(0, len(self._holes), 3):
+            index, newlines, tail = self._holes[at : at + 3]
+            if index > pos:
+                break
+            line, column = _advance(line, column, self._buffer, cursor, index)
+            line, column = (line + newlines, tail + 1) if newlines else (line, column + tail)
+            cursor = index
+        return _advance(line, column, self._buffer, cursor, pos)
+
+
+def _shift_holes(holes: array, dropped: int) -> array:
+    """The holes after the first `dropped` characters, indexed from there."""
+    kept = array("q")
+    for at in range(0, len(holes), 3):
+        if holes[at] > dropped:
+            kept.extend((holes[at] - dropped, holes[at + 1], holes[at + 2]))
+    return kept
+
+
+def _advance(line: int, column: int, text: str, start: int, end: int) -> tuple[int, int]:
+    """The place of `text[end]`, given that `text[start]` is at (line, column)."""
+    newlines = text.count("\n", start, end)
+    if not newlines:
+        return line, column + end - start
+    return line + newlines, end - text.rfind("\n", start, end)

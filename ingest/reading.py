@@ -15,6 +15,9 @@ from ingest.errors import IngestError
 from ingest.json_stream import JsonLimitError, JsonStream, JsonSyntaxError
 
 GZIP_MAGIC = b"\x1f\x8b"
+# gzip can shrink a gigabyte of padding to a megabyte: past this many decompressed bytes
+# a file is refused rather than read on.
+MAX_DECOMPRESSED_BYTES = 2 << 30
 
 _NOT_REGULAR = {
     stat.S_IFIFO: "a named pipe (FIFO)",
@@ -61,11 +64,18 @@ def open_json(path: Path) -> Iterator[JsonStream]:
     with raw:
         is_gzip = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
-        binary = gzip.GzipFile(fileobj=raw) if is_gzip else raw
+        binary = _capped(gzip.GzipFile(fileobj=raw)) if is_gzip else raw
         # utf-8-sig: a byte-order mark is dropped, as json.loads does for bytes.
         text = io.TextIOWrapper(binary, encoding="utf-8-sig")
         try:
             yield JsonStream(text)
+        except _TooLarge as e:
+            limit = _size(MAX_DECOMPRESSED_BYTES)
+            raise IngestError(
+                str(path),
+                f"gzip data decompresses to more than {limit}, the limit "
+                "(ingest.reading.MAX_DECOMPRESSED_BYTES); decompress and check it first",
+            ) from e
         except UnicodeDecodeError as e:
             raise IngestError(str(path), "not UTF-8 text, so not a JSON results file") from e
         except JsonSyntaxError as e:
@@ -76,12 +86,45 @@ def open_json(path: Path) -> Iterator[JsonStream]:
             raise IngestError(str(path), f"broken or truncated gzip data ({e})") from e
 
 
+class _TooLarge(Exception):
+    """More decompressed bytes than MAX_DECOMPRESSED_BYTES."""
+
+
+class _CountingReader(io.RawIOBase):
+    """Reads from `inner`, raising `_TooLarge` once more than `limit` bytes came out."""
+
+    def __init__(self, inner: io.BufferedIOBase, limit: int) -> None:
+        self._inner = inner
+        self._left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._inner.readinto(buffer)
+        self._left -= count
+        if self._left < 0:
+            raise _TooLarge
+        return count
+
+
+def _capped(binary: io.BufferedIOBase) -> io.BufferedReader:
+    return io.BufferedReader(_CountingReader(binary, MAX_DECOMPRESSED_BYTES))
+
+
 def read_json(path: Path) -> Any:
     """The whole document in `path`, parsed (for the small files of a tau2 directory)."""
     with open_json(path) as stream:
         doc = stream.value()
         stream.end()
     return doc
+
+
+def _size(count: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _describe_json_error(error: JsonSyntaxError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import socket
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ingest import reading
 from ingest.cli import main
 
 JSON_KEYS = {
@@ -360,3 +362,20 @@ def test_fifo_or_directory_among_tau2_simulations_is_refused(no_key, tau2_dir, c
         f"Error: {fifo}: is a named pipe (FIFO), not a regular file; give a results file",
         f"Error: {folder}: is a directory where a results file was expected",
     ]
+
+
+def test_gzip_over_the_decompressed_limit_is_refused(
+    fixtures, no_key, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(reading, "MAX_DECOMPRESSED_BYTES", 1 << 20)
+    text = (fixtures / "handwritten_tau2_results.json").read_bytes()
+    path = tmp_path / "padded.json.gz"
+    path.write_bytes(gzip.compress(text[:-2] + b" " * (1 << 20) + text[-2:]))
+
+    code = main([str(path)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {path}: gzip data decompresses to more than 1 MiB, the limit "
+        "(ingest.reading.MAX_DECOMPRESSED_BYTES); decompress and check it first\n"
+    )

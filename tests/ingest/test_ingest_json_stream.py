@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 
 import pytest
 
@@ -34,6 +35,9 @@ DOCUMENTS = [
     "12345",
     "[]",
     "{}",
+    # Long whitespace runs inside a value are cut; runs inside strings must survive.
+    '[["a' + " " * 700 + 'b", ' + " \n" * 600 + '"c\\"' + " " * 600 + 'd"' + "\t" * 300 + "]]",
+    '{"sims": [' + " " * 5000 + "1," + "\r\n" * 400 + '"' + " " * 999 + '"]}',
 ]
 
 
@@ -62,6 +66,11 @@ BROKEN = [
     '[{"task_id": 1, "traj": [',  # truncated inside an element
     "[1] [2]",
     "",
+    # Errors after whitespace runs that were cut name the same place as json.loads.
+    "[[1," + " " * 1000 + "\n" * 3 + " " * 500 + "2 3]]",
+    '[{"a": [' + "\n" * 600 + '"x' + " " * 700 + '"' + " " * 700 + "}]",
+    '[["' + " " * 1000 + '"' + " " * 1000 + ", 1 2]]",
+    "[[1," + " " * 2000,
 ]
 
 
@@ -104,3 +113,17 @@ def test_trailing_data_after_the_document_is_an_error(fixtures, tmp_path):
 
     with pytest.raises(IngestError, match=r"malformed JSON \(Extra data\)"):
         load_run(path)
+
+
+def test_whitespace_inside_a_value_does_not_pile_up():
+    # 20 MB of spaces inside one element: the buffer keeps one of each cut run.
+    text = "[[1," + " " * 20_000_000 + "2]]"
+    source = io.StringIO(text)
+    tracemalloc.start()
+    try:
+        assert list(JsonStream(source).items()) == [[1, 2]]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 4_000_000
