@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import stat
@@ -34,6 +35,10 @@ def file_mode(path: Path) -> int:
     except FileNotFoundError as e:
         raise IngestError(str(path), "no such file or directory") from e
     except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise IngestError(
+                str(path), "is a symlink loop: its links lead back round, never to a file"
+            ) from e
         raise IngestError(str(path), f"cannot read the file ({e.strerror})") from e
 
 

@@ -379,3 +379,16 @@ def test_gzip_over_the_decompressed_limit_is_refused(
         f"Error: {path}: gzip data decompresses to more than 1 MiB, the limit "
         "(ingest.reading.MAX_DECOMPRESSED_BYTES); decompress and check it first\n"
     )
+
+
+def test_symlink_loop_is_named_as_such(no_key, tmp_path, capsys):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.symlink_to(second)
+    second.symlink_to(first)
+
+    code = main([str(first)])
+
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"Error: {first}: is a symlink loop: its links lead back round, never to a file\n"
+    )
