@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sema4_agent import isolation
 from sema4_agent.config import NO_CREDENTIALS_MESSAGE, cli_env, default_model, has_model_access
 from sema4_agent.messages import MessageCollector, WorkbenchNotConnected
 from sema4_agent.run import AgentError, AgentRun
@@ -47,13 +47,9 @@ ProgressCallback = Callable[[str], None]
 def workbench_command(workspace: Path) -> list[str]:
     """The command line that starts the workbench MCP server rooted at `workspace`.
 
-    SEMA4_ISOLATE=1 runs the model's shell commands under bubblewrap (only the workspace
-    writable, no network); it needs `bwrap`, so it is opt-in.
+    Isolated under bubblewrap whenever it works here; see `sema4_agent.isolation`.
     """
-    command = [sys.executable, "-m", "mcp_servers.workbench", "--root", str(workspace)]
-    if os.environ.get("SEMA4_ISOLATE") == "1":
-        command.append("--isolate")
-    return command
+    return isolation.workbench_command(workspace)
 
 
 async def run_question(
@@ -78,6 +74,8 @@ async def run_question(
         sema4_agent.InvalidDatabase: `db` is missing, a directory, not SQLite, damaged,
             or has no tables. That is the caller's mistake, not an agent failure, so it is
             checked before anything starts.
+        sema4_agent.isolation.IsolationUnavailable: SEMA4_ISOLATE=1 but bubblewrap cannot
+            isolate commands here, or SEMA4_ISOLATE is not 0 or 1.
     """
     started = time.monotonic()
     progress = on_progress or (lambda _message: None)
@@ -94,6 +92,7 @@ async def run_question(
         run.duration_s = time.monotonic() - started
         return run
 
+    isolation.should_isolate()  # SEMA4_ISOLATE=1 without bubblewrap: raise before starting
     run_dir = Path(tempfile.mkdtemp(prefix="sema4-run-"))
     workspace = run_dir / "workspace"
     try:
@@ -153,17 +152,25 @@ async def _drive_agent(
     config_dir.mkdir()
     cli_stderr: deque[str] = deque(maxlen=20)
     command = workbench_command(workspace)
+    env = cli_env(os.environ, config_dir=str(config_dir), max_retries=max_retries)
     options = claude_agent_sdk.ClaudeAgentOptions(
         system_prompt=system_prompt,
         model=run.model,
         cwd=str(workspace),
         tools=[],
-        mcp_servers={SERVER_NAME: {"type": "stdio", "command": command[0], "args": command[1:]}},
+        mcp_servers={
+            SERVER_NAME: {
+                "type": "stdio",
+                "command": command[0],
+                "args": command[1:],
+                "env": isolation.workbench_env(env),
+            }
+        },
         strict_mcp_config=True,
         allowed_tools=ALLOWED_TOOLS,
         setting_sources=[],
         max_turns=max_turns,
-        env=cli_env(os.environ, config_dir=str(config_dir), max_retries=max_retries),
+        env=env,
         stderr=cli_stderr.append,
     )
     collector = MessageCollector(run, server_name=SERVER_NAME, on_progress=progress)

@@ -1,9 +1,10 @@
 """What the agent reads from the environment: model access, default model, the CLI's env.
 
 The Claude Code CLI inherits the parent's environment underneath whatever we pass (the SDK
-merges `os.environ` first), and the workbench MCP server inherits the CLI's. So secrets the
-agent has no business seeing (BRAINTRUST_API_KEY, OPENAI_API_KEY, ...) are overridden with
-empty values rather than merely left out.
+merges `os.environ` first). So secrets the agent has no business seeing
+(BRAINTRUST_API_KEY, OPENAI_API_KEY, ...) are overridden with empty values rather than
+merely left out. The workbench MCP server gets a smaller environment still
+(`sema4_agent.isolation.workbench_env`).
 """
 
 from __future__ import annotations

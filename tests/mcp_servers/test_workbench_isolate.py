@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 import subprocess
@@ -138,6 +139,27 @@ async def test_isolate_hides_the_hosts_unix_sockets_under_run(workbench, box):
         run_dir.rmdir()
 
     assert result.structured_content["stdout"] == "exists=1\n"
+
+
+@needs_bwrap
+async def test_isolate_proc_shows_only_the_sandbox(workbench, box):
+    """The server's environ holds a key; inside, /proc shows bwrap's init and the command."""
+    env = {"PATH": os.environ["PATH"], "SERVICE_API_KEY": "planted-key-5"}
+    cmd = (
+        "tr '\\0' '\\n' < /proc/1/environ; tr '\\0' '\\n' < /proc/$PPID/environ; "
+        "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; "
+        "echo pids=$(ls /proc | grep -c '^[0-9]')"
+    )
+
+    async with workbench(box, env=env) as session:
+        open_proc = await session.call_tool("bash_exec", {"cmd": cmd})
+    async with workbench(box, "--isolate", env=env) as session:
+        isolated = await session.call_tool("bash_exec", {"cmd": cmd})
+
+    assert "planted-key-5" in open_proc.structured_content["stdout"]
+    assert "planted-key-5" not in isolated.structured_content["stdout"]
+    # bwrap's init, bash, and the pipeline's processes: nothing from outside.
+    assert int(_lines_of(isolated)["pids"]) <= 6
 
 
 @needs_bwrap
