@@ -20,6 +20,21 @@ def read_reward(value: Any, place: str) -> float | None:
     return reward
 
 
+# tau-bench and tau2-bench number trials from 0; nobody runs a million of one task, so a
+# larger number is a damaged file, not data.
+MAX_TRIAL = 999_999
+
+
+def read_trial(value: Any, place: str) -> int:
+    """A trial number: a whole number from 0 to MAX_TRIAL ("2" and 2.0 read as 2)."""
+    trial = as_number(value, place)
+    if not (trial.is_integer() and 0 <= trial <= MAX_TRIAL):
+        raise BadField(
+            place, f"must be a whole number from 0 to {MAX_TRIAL:,}, got {describe(value)}"
+        )
+    return int(trial)
+
+
 def number_missing_trials(simulations: list[Simulation], missing: set[int]) -> None:
     """Give simulations without a trial number the next free one for their task.
 

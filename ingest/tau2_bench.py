@@ -13,11 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ingest.checks import check_one_per_trial, number_missing_trials, read_reward
+from ingest.checks import check_one_per_trial, number_missing_trials, read_reward, read_trial
 from ingest.errors import BadField
 from ingest.fields import (
     as_id,
-    as_int,
     as_list,
     as_object,
     child,
@@ -36,6 +35,11 @@ def read_tasks(doc: dict[str, Any]) -> dict[str, Task]:
         place = child("tasks", index)
         obj = as_object(item, place)
         task_id = as_id(require(obj, "id", place), child(place, "id"))
+        if task_id in tasks:
+            raise BadField(
+                child(place, "id"),
+                f"duplicate task id {task_id!r} (also at tasks[{list(tasks).index(task_id)}])",
+            )
         tasks[task_id] = Task(
             id=task_id,
             scenario=obj.get("user_scenario"),
@@ -55,7 +59,7 @@ def read_simulation(value: Any, place: str, tasks: dict[str, Task]) -> Simulatio
     trial = obj.get("trial")
     return Simulation(
         task_id=task_id,
-        trial=-1 if trial is None else as_int(trial, child(place, "trial")),
+        trial=-1 if trial is None else read_trial(trial, child(place, "trial")),
         reward=_read_reward(obj, place),
         place=place or "(simulation)",
         id=obj.get("id") if isinstance(obj.get("id"), str) else None,

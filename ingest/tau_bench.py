@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from ingest.checks import check_one_per_trial, number_missing_trials, read_reward
-from ingest.fields import as_id, as_int, as_object, child, optional_number, require
+from ingest.checks import check_one_per_trial, number_missing_trials, read_reward, read_trial
+from ingest.fields import as_id, as_object, child, optional_number, require
 from ingest.messages import read_messages
 from ingest.model import Message, Run, Simulation, Task
 
@@ -70,7 +70,7 @@ def _read_entry(obj: dict[str, Any], place: str) -> Simulation:
 
     return Simulation(
         task_id=as_id(require(obj, "task_id", place), child(place, "task_id")),
-        trial=0 if trial is None else as_int(trial, child(place, "trial")),
+        trial=0 if trial is None else read_trial(trial, child(place, "trial")),
         reward=read_reward(require(obj, "reward", place), child(place, "reward")),
         place=place,
         termination_reason=termination,

@@ -392,3 +392,26 @@ def test_symlink_loop_is_named_as_such(no_key, tmp_path, capsys):
     assert capsys.readouterr().err == (
         f"Error: {first}: is a symlink loop: its links lead back round, never to a file\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        (
+            [{"task_id": 0, "reward": 1, "trial": -5}],
+            "[0].trial: must be a whole number from 0 to 999,999, got -5",
+        ),
+        (
+            {"info": {}, "tasks": [{"id": "12"}, {"id": 12}], "simulations": []},
+            "tasks[1].id: duplicate task id '12' (also at tasks[0])",
+        ),
+    ],
+    ids=["negative-trial", "duplicate-task"],
+)
+def test_bad_trial_or_task_id_is_one_line_exit_1(no_key, write_json, capsys, doc, message):
+    path = write_json(doc)
+
+    code = main([str(path)])
+
+    assert code == 1
+    assert capsys.readouterr().err == f"Error: {path}: {message}\n"

@@ -174,7 +174,23 @@ BAD_TAU2 = [
     ),
     (("simulations", 3, "reward_info"), [1], "simulations[3].reward_info: expected an object"),
     (("simulations", 2, "trial"), "second", "simulations[2].trial: expected a number"),
-    (("simulations", 2, "trial"), 1.5, "simulations[2].trial: expected a whole number, got 1.5"),
+    (
+        ("simulations", 2, "trial"),
+        1.5,
+        "simulations[2].trial: must be a whole number from 0 to 999,999, got 1.5",
+    ),
+    (
+        ("simulations", 4, "trial"),
+        -5,
+        "simulations[4].trial: must be a whole number from 0 to 999,999, got -5",
+    ),
+    (
+        ("simulations", 4, "trial"),
+        10**30,
+        "simulations[4].trial: must be a whole number from 0 to 999,999, "
+        "got 1000000000000000000000000000000",
+    ),
+    (("tasks", 2, "id"), "t1", "tasks[2].id: duplicate task id 't1' (also at tasks[0])"),
     (
         ("simulations", 2, "trial"),
         0,
