@@ -39,12 +39,15 @@ _STRING_OR_RUN = re.compile(
 class JsonSyntaxError(ValueError):
     """Bad or truncated JSON, with its place in the whole document (1-based)."""
 
-    def __init__(self, message: str, *, line: int, column: int, truncated: bool) -> None:
+    def __init__(
+        self, message: str, *, line: int, column: int, truncated: bool, empty: bool = False
+    ) -> None:
         super().__init__(f"line {line}, column {column}: {message}")
         self.message = message
         self.line = line
         self.column = column
         self.truncated = truncated
+        self.empty = empty
 
 
 class JsonLimitError(JsonSyntaxError):
@@ -62,6 +65,7 @@ class JsonStream:
         self._buffer = ""
         self._pos = 0
         self._at_eof = False
+        self._started = False  # anything but whitespace seen yet
         self._decoder = json.JSONDecoder()
         # Where the buffer starts in the document: lines and columns already dropped.
         self._lines_dropped = 0
@@ -78,7 +82,9 @@ class JsonStream:
         while True:
             self._pos = _WHITESPACE.match(self._buffer, self._pos).end()
             if self._pos < len(self._buffer) or self._at_eof:
-                return self._buffer[self._pos : self._pos + 1]
+                char = self._buffer[self._pos : self._pos + 1]
+                self._started = self._started or bool(char)
+                return char
             self._read_more()
 
     def value(self) -> Any:
@@ -228,8 +234,12 @@ class JsonStream:
 
     def _error(self, message: str, pos: int) -> JsonSyntaxError:
         line, column = self._place(pos)
-        truncated = self._at_eof and pos >= len(self._buffer.rstrip())
-        return JsonSyntaxError(message, line=line, column=column, truncated=truncated)
+        # json reports an open string at its start; only the end of the text leaves it open.
+        truncated = self._at_eof and (
+            pos >= len(self._buffer.rstrip()) or message.startswith("Unterminated string")
+        )
+        empty = self._at_eof and not self._started
+        return JsonSyntaxError(message, line=line, column=column, truncated=truncated, empty=empty)
 
     def _place(self, pos: int) -> tuple[int, int]:
         # (line, column) in the whole document of the buffer's position `pos`, counting

@@ -133,10 +133,17 @@ def _size(count: int) -> str:
 
 
 def _describe_json_error(error: JsonSyntaxError) -> str:
+    if error.empty:
+        return "the file is empty: there is no JSON in it"
     where = f"line {error.line}, column {error.column}"
     if isinstance(error, JsonLimitError):
         return f"{where}: {error.message}"
+
+    # json's messages end "... at" or "... starting at", before the place it appends.
+    message = error.message.removesuffix(" starting at").removesuffix(" at")
+    if message == "Unterminated string":
+        message = "a string starts here and never ends"
     # An error at the very end of the text means the document stopped early.
     if error.truncated:
-        return f"{where}: truncated JSON ({error.message}); the file ends before the document does"
-    return f"{where}: malformed JSON ({error.message})"
+        return f"{where}: truncated JSON ({message}); the file ends before the document does"
+    return f"{where}: malformed JSON ({message})"

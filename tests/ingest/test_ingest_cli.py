@@ -415,3 +415,30 @@ def test_bad_trial_or_task_id_is_one_line_exit_1(no_key, write_json, capsys, doc
 
     assert code == 1
     assert capsys.readouterr().err == f"Error: {path}: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty: there is no JSON in it"),
+        (" \n\t\n", "the file is empty: there is no JSON in it"),
+        (
+            '[{"task_id": 1,\n  "traj": "cut mid-str',
+            "line 2, column 11: truncated JSON (a string starts here and never ends); "
+            "the file ends before the document does",
+        ),
+        (
+            '[{"task_id": "a\tb"}]',
+            "line 1, column 16: malformed JSON (Invalid control character)",
+        ),
+    ],
+    ids=["empty", "whitespace", "cut-in-string", "control-character"],
+)
+def test_json_error_wording(no_key, tmp_path, capsys, content, message):
+    path = tmp_path / "run.json"
+    path.write_text(content)
+
+    code = main([str(path)])
+
+    assert code == 1
+    assert capsys.readouterr().err == f"Error: {path}: {message}\n"
