@@ -18,7 +18,7 @@ from ingest.connection import connect as braintrust_login
 from ingest.errors import IngestError
 from ingest.loading import load_runs
 from ingest.model import Run
-from ingest.render import json_report, print_comparisons, print_summary
+from ingest.render import json_report, plural, print_comparisons, print_summary
 from ingest.summary import Summary, summarize
 from ingest.upload import OpenDataset, OpenExperiment, default_dataset_name, upload
 from ingest.upload import open_dataset as braintrust_dataset
@@ -174,12 +174,16 @@ def _report(summaries: list[Summary], *, as_json: bool) -> None:
 
 def _warn_unscored(summaries: list[Summary]) -> None:
     for summary in summaries:
-        if summary.simulations_without_reward:
+        count = summary.simulations_without_reward
+        if count:
+            tasks = summary.tasks_without_reward
             log.warning(
-                "%s: %d simulations carry no reward (tasks %s); they are reported, not scored",
+                "%s: %s no reward (%s %s); %s reported, not scored",
                 summary.run.source,
-                summary.simulations_without_reward,
-                ", ".join(summary.tasks_without_reward),
+                plural(count, "simulation") + (" carries" if count == 1 else " carry"),
+                "task" if len(tasks) == 1 else "tasks",
+                ", ".join(tasks),
+                "it is" if count == 1 else "they are",
             )
 
 

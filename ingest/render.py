@@ -54,7 +54,7 @@ def print_summary(console: Console, summary: Summary) -> None:
     if summary.simulations_without_reward:
         facts.add_row(
             "without reward",
-            f"[yellow]{summary.simulations_without_reward} simulations, not scored "
+            f"[yellow]{plural(summary.simulations_without_reward, 'simulation')}, not scored "
             f"(tasks {', '.join(summary.tasks_without_reward)})[/yellow]",
         )
     console.print(facts)
@@ -105,10 +105,18 @@ def _side_by_side(group: list[Summary]) -> Table:
     table.add_row("mean reward", *(_figure(s.avg_reward) for s in group))
     max_k = max(len(s.pass_hat_k) for s in group)
     for k in range(1, max_k + 1):
-        table.add_row(f"pass^{k}", *(_figure(s.pass_hat_k.get(k)) for s in group))
+        table.add_row(f"pass^{k}", *(_covered(s, k, s.pass_hat_k) for s in group))
     for k in range(1, max_k + 1):
-        table.add_row(f"pass@{k}", *(_figure(s.pass_at_k.get(k)) for s in group))
+        table.add_row(f"pass@{k}", *(_covered(s, k, s.pass_at_k) for s in group))
     return table
+
+
+def _covered(summary: Summary, k: int, figures: dict[int, float]) -> str:
+    # pass^k averages only the tasks with at least k scored trials; say so when that
+    # is not all of them, as the single-run table's extra column does.
+    text = _figure(figures.get(k))
+    tasks, scored = summary.tasks_per_k.get(k, 0), summary.tasks_per_k.get(1, 0)
+    return f"{text} ({tasks} of {scored} tasks)" if 0 < tasks < scored else text
 
 
 def _print_changes(console: Console, baseline: Summary, other: Summary) -> None:
@@ -128,6 +136,11 @@ def _print_changes(console: Console, baseline: Summary, other: Summary) -> None:
             )
         if len(changes) > SHOWN_CHANGES:
             console.print(f"  … and {len(changes) - SHOWN_CHANGES} more")
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 task`, `2 tasks`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _trials_text(summary: Summary) -> str:

@@ -236,6 +236,36 @@ def test_two_experiments_side_by_side_with_changes(fixtures, no_key, capsys):
         "task     t2  1.00 → 0.75  (-0.25)"
     )
     assert "task     t3  0.33 → 1.00  (+0.67)" in out[improved:]
+    # Run A's t3 has 3 scored trials, so its pass^4 and pass@4 average 2 of its 3 tasks.
+    rows = {line.split("│")[0].strip(): line for line in out.splitlines() if "│" in line}
+    assert [cell.strip() for cell in rows["pass^4"].split("│")[1:]] == [
+        "0.500 (2 of 3 tasks)",
+        "0.333",
+    ]
+    assert rows["pass@4"].split("│")[1].strip() == "1.000 (2 of 3 tasks)"
+    assert "tasks)" not in rows["pass^3"]
+
+
+@pytest.mark.parametrize(
+    ("unscored", "message"),
+    [
+        (["t3"], "1 simulation carries no reward (task t3); it is reported, not scored"),
+        (
+            ["t2", "t3"],
+            "2 simulations carry no reward (tasks t2, t3); they are reported, not scored",
+        ),
+    ],
+)
+def test_unscored_warning_counts_in_words(tau2_doc, write_json, no_key, caplog, unscored, message):
+    for simulation in tau2_doc["simulations"]:
+        if simulation["task_id"] in unscored and simulation["trial"] in (3, "3"):
+            simulation.pop("reward_info", None)
+    path = write_json(tau2_doc)
+
+    code = main([str(path)])
+
+    assert code == 0
+    assert caplog.messages[0] == f"{path}: {message}"
 
 
 @pytest.mark.parametrize(
