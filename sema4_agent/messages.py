@@ -87,6 +87,8 @@ class MessageCollector:
 
     def _check_init(self, data: dict[str, Any]) -> None:
         self.run.session_id = data.get("session_id")
+        # The model Claude Code resolved (an alias or no model at all becomes a full id).
+        self.run.model = data.get("model") or self.run.model
         servers = {s.get("name"): s.get("status") for s in data.get("mcp_servers", [])}
         status = servers.get(self.server_name)
         if status != "connected":

@@ -69,6 +69,7 @@ def summary_line(run: AgentRun, *, stored: bool = True) -> Text:
     usage = run.usage
     cost = f"${run.cost_usd:.4f}" if run.cost_usd is not None else "cost unknown"
     parts = [
+        run.model or "model unknown",
         _plural(run.num_turns, "turn"),
         f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens",
         f"cache {usage.cache_read_input_tokens:,} read",

@@ -67,6 +67,20 @@ async def test_run_question_answers_with_the_rows_of_answer_sql(fake_model, demo
     assert run.session_id
 
 
+@pytest.mark.parametrize("model", [None, "sonnet", "claude-custom-model"])
+async def test_the_run_records_the_model_claude_code_used(fake_model, model):
+    fake_model.reset(sql_policy("SELECT 1 AS one"))
+
+    run = await run_question("q", model=model, max_retries=0)
+
+    used = {request.model for request in fake_model.requests}
+    assert run.error is None
+    assert used == {run.model}
+    assert run.model.startswith("claude-")
+    if model is not None:
+        assert model in run.model
+
+
 async def test_the_model_sees_the_schema_and_only_workbench_tools(fake_model):
     fake_model.reset(sql_policy("SELECT 1 AS one"))
 

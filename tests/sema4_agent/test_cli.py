@@ -30,6 +30,8 @@ def test_json_output_is_the_run_and_exit_0(fake_model, demo_db, capsys, tmp_path
     assert code == 0
     assert run["error"] is None
     assert run["db"] == str(demo_db)
+    assert run["model"] == fake_model.requests[0].model  # no --model: Claude Code's default
+    assert run["model"].startswith("claude-")
     assert run["sql"] == SQL
     assert run["rows"] == [list(row) for row in execute_readonly(demo_db, SQL)[1]]
     assert [step["tool"] for step in run["steps"]] == ["write_file", "bash_exec"]
@@ -45,6 +47,7 @@ def test_human_output_shows_answer_sql_rows_and_steps(fake_model, capsys):
     out = capsys.readouterr().out
     assert code == 0
     for expected in (
+        f"{fake_model.requests[0].model} · 3 turns",
         "Five regions.",
         "GROUP BY region",
         "Result: 5 rows",
@@ -163,6 +166,7 @@ def test_runs_lists_and_show_replays_a_stored_run(fake_model, capsys, tmp_path, 
     shown = json.loads(capsys.readouterr().out)
 
     assert runs_db.is_file()
+    assert shown["model"] == fake_model.requests[0].model
     assert [row["run_id"] for row in listed] == [asked["run_id"]]
     assert listed[0]["row_count"] == 5
     assert shown == asked
