@@ -274,10 +274,14 @@ def _load_dotenv() -> None:
         load_dotenv(env_file, override=False)
 
 
+# Far beyond any useful run; it keeps a typo like 10000000000 from reaching the CLI.
+MAX_TURNS_LIMIT = 10_000
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_TURNS_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_TURNS_LIMIT}, got {value}")
     return value
 
 

@@ -94,12 +94,13 @@ class RunStore:
             return self._get(run_id)
 
     def _get(self, run_id: str) -> AgentRun | None:
-        if not self.db["runs"].exists():
+        if not run_id or not self.db["runs"].exists():
             return None
         records = list(
             self.db.query(
-                "SELECT * FROM runs WHERE run_id = ? OR run_id LIKE ? ORDER BY run_id = ? DESC",
-                [run_id, f"{run_id}%", run_id],
+                "SELECT * FROM runs WHERE run_id = ? OR substr(run_id, 1, length(?)) = ? "
+                "ORDER BY run_id = ? DESC",
+                [run_id, run_id, run_id, run_id],
             )
         )
         if not records or (len(records) > 1 and records[0]["run_id"] != run_id):

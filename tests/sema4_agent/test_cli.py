@@ -100,7 +100,9 @@ def _exit_code(argv: list[str]) -> int:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["q", "--max-turns", "0"], "must be at least 1"),
+        (["q", "--max-turns", "0"], "must be from 1 to 10000, got 0"),
+        (["q", "--max-turns", "99999999999999999999"], "must be from 1 to 10000"),
+        (["runs", "--limit", "0"], "must be from 1 to 10000, got 0"),
         (
             [""],
             'Error: the question is empty; ask one, e.g. "How many active customers?"\n',

@@ -74,6 +74,14 @@ def test_get_by_unique_prefix_only(tmp_path):
     assert store.get("zz") is None
 
 
+@pytest.mark.parametrize("pattern", ["%", "_", "b_", "", "b%3"])
+def test_get_treats_like_wildcards_as_plain_text(tmp_path, pattern):
+    store = RunStore(tmp_path / "runs.db")
+    store.save(_run("bb33"))
+
+    assert store.get(pattern) is None
+
+
 def test_recent_lists_newest_first_with_summaries(tmp_path):
     store = RunStore(tmp_path / "runs.db")
     store.save(_run("first"))
