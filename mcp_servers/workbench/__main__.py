@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     # Imported here so `--help` and option errors answer without loading the MCP SDK.
-    from mcp_servers.workbench import isolation, shell
+    from mcp_servers.workbench import isolation, processes, shell
     from mcp_servers.workbench.server import WorkbenchConfig, build_server
 
     prefix = None
@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         child_env=shell.child_environment(os.environ, root),
     )
     server = build_server(config)
+    # Orphans of commands (setsid -f, double forks) then reparent here, not to init, so
+    # shutdown can stop them and the server reaps them.
+    processes.become_subreaper()
     logger.info("serving %s over %s (isolate=%s)", root, args.transport, args.isolate)
 
     # Commands run in their own process groups, out of reach of a kill aimed at the

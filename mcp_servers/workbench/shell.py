@@ -6,11 +6,12 @@ import asyncio
 import fnmatch
 import logging
 import os
-import signal
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from mcp_servers.workbench import processes
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ _DENIED_ENV_PATTERNS = (
 )
 
 
-# Process groups of commands still running, so a server that is told to stop can stop them.
-_live_groups: set[int] = set()
+# Commands (bash, or bwrap) started and not yet reaped by asyncio: a server that is told to
+# stop stops their trees, and orphan reaping leaves their exit status to asyncio.
+_running: set[asyncio.subprocess.Process] = set()
 
 
 @dataclass
@@ -90,10 +92,11 @@ async def run_command(
     """Run `cmd` with bash in `root`, in its own process group, stdin closed.
 
     On timeout, or when background processes still hold the output pipes after bash
-    exits, the whole process group is killed. Each stream keeps its first
+    exits, the process group and every descendant are killed. Each stream keeps its first
     OUTPUT_CAP_BYTES; the rest is counted and dropped, so memory stays bounded.
     """
     started = time.monotonic()
+    _reap_orphans()
     process = await asyncio.create_subprocess_exec(
         *(prefix or []),
         "bash",
@@ -106,7 +109,7 @@ async def run_command(
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
-    _live_groups.add(process.pid)
+    _running.add(process)
     stdout, stderr = _CappedOutput(), _CappedOutput()
     readers = {
         asyncio.ensure_future(stdout.read_from(process.stdout)),
@@ -118,10 +121,10 @@ async def run_command(
     finally:
         # A cancelled tool call must not leave the command running.
         if process.returncode is None:
-            _kill_group(process.pid)
-        _live_groups.discard(process.pid)
+            processes.kill_tree(process.pid)
         for reader in readers:
             reader.cancel()
+        _reap_orphans()
 
     return CommandResult(
         exit_code=None if timed_out else process.returncode,
@@ -161,7 +164,7 @@ async def _wait(
             done = set()
 
     if not done:
-        _kill_group(process.pid)
+        processes.kill_tree(process.pid)
         await _drain(readers)
         return True, f"timed out after {timeout_s:g} s; the command and its children were killed"
     if pipes_closed in done:
@@ -169,7 +172,7 @@ async def _wait(
 
     _, pending = await asyncio.wait(readers, timeout=_PIPE_GRACE_S)
     if pending:
-        _kill_group(process.pid)
+        processes.kill_tree(process.pid)
         await _drain(readers)
         return False, (
             "background processes kept stdout/stderr open and were stopped; "
@@ -190,16 +193,16 @@ async def _drain(readers: set[asyncio.Future]) -> None:
 
 
 def stop_all() -> None:
-    """Kill every command still running; called when the server shuts down."""
-    for pgid in list(_live_groups):
-        _kill_group(pgid)
+    """Kill every command still running and all they left behind; called at shutdown."""
+    for process in list(_running):
+        processes.kill_tree(process.pid)
+    # Detached orphans (setsid -f, double forks) are the server's own children by now.
+    processes.kill_tree(os.getpid(), include_root=False)
 
 
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+def _reap_orphans() -> None:
+    _running.difference_update({process for process in _running if process.returncode is not None})
+    processes.reap_orphans({process.pid for process in _running})
 
 
 class _CappedOutput:

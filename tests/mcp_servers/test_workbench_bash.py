@@ -85,6 +85,63 @@ async def test_bash_exec_timeout_kills_the_whole_group(workbench, box, text):
     assert await _wait_until_gone(int((box / "bg.pid").read_text()))
 
 
+async def test_bash_exec_timeout_kills_children_that_left_the_group(workbench, box):
+    """setsid moves a child out of the process group: the group kill alone missed it."""
+    cmd = "setsid sleep 1000 > /dev/null 2>&1 < /dev/null & echo $! > setsid.pid; sleep 1000"
+
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 1})
+        gone_while_serving = await _wait_until_gone(int((box / "setsid.pid").read_text()))
+
+    assert result.structured_content["timed_out"] is True
+    assert gone_while_serving
+
+
+async def test_server_exit_kills_detached_orphans(workbench, box):
+    """`setsid -f` detaches and its parent exits: the orphan is the server's until it exits."""
+    cmd = (
+        "setsid -f sh -c 'echo $$ > detached.pid; exec sleep 1000' > /dev/null 2>&1 < /dev/null; "
+        "until [ -s detached.pid ]; do sleep 0.02; done"
+    )
+
+    async with workbench(box) as session:
+        result = await session.call_tool("bash_exec", {"cmd": cmd, "timeout_s": 30})
+        detached = int((box / "detached.pid").read_text())
+        alive_while_serving = not _is_gone(detached)
+        (server_pid,) = _pids_matching(f"mcp_servers.workbench --root {box} ")
+        adopted_by_server = _parent_of(detached) == server_pid
+
+    assert result.structured_content["exit_code"] == 0
+    assert alive_while_serving and adopted_by_server
+    assert await _wait_until_gone(detached)
+
+
+async def test_exited_orphans_are_reaped(workbench, box):
+    """Orphans reparent to the server (a subreaper); it must not collect their zombies."""
+    cmd = (
+        "setsid -f sh -c 'echo $$ > quick.pid' > /dev/null 2>&1 < /dev/null; "
+        "until [ -s quick.pid ]; do sleep 0.02; done"
+    )
+    # The second call returns once the orphan has exited (a zombie, or reaped already); it
+    # reaps on its way out.
+    until_zombie = (
+        "stat=/proc/$(cat quick.pid)/stat; "
+        "while [ -e $stat ] && [ \"$(awk '{print $3}' $stat)\" != Z ]; do :; done"
+    )
+
+    async with workbench(box) as session:
+        await session.call_tool("bash_exec", {"cmd": cmd})
+        quick = int((box / "quick.pid").read_text())
+        await session.call_tool("bash_exec", {"cmd": until_zombie, "timeout_s": 30})
+        reaped = await _wait_for(lambda: not Path(f"/proc/{quick}").exists())
+
+    assert reaped
+
+
+def _parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 async def test_bash_exec_stops_background_jobs_holding_the_pipes(workbench, box, text):
     cmd = "sleep 1000 & echo $! > bg.pid; echo started"
 
