@@ -15,7 +15,11 @@ from mcp_servers.workbench.sandbox import display_path, resolve_inside
 
 READ_CAP_BYTES = 256 * 1024
 LIST_CAP_ENTRIES = 1000
+# How far into a file read_file looks for a line; beyond it, bash_exec (tail, sed) is the
+# tool. Counting newlines in 1 MiB chunks, 256 MiB takes 0.1-0.4 s here.
+SCAN_CAP_BYTES = 256 * 1024 * 1024
 _SNIFF_BYTES = 8192
+_SKIP_CHUNK_BYTES = 1024 * 1024
 
 
 class FileToolError(ValueError):
@@ -32,20 +36,19 @@ def read_text(root: Path, path: str, offset: int = 0, limit: int | None = None) 
 
     kept: list[str] = []
     size = 0
-    seen = 0
     stopped = False
     with target.open("rb") as handle:
         # Like git and grep: a NUL byte near the start means binary, whatever comes first.
         if b"\x00" in handle.read(_SNIFF_BYTES):
             raise FileToolError(_binary_message(shown, "near the start"))
         handle.seek(0)
-        for raw, was_cut in _lines(handle):
-            if seen >= offset:
-                if (limit is not None and len(kept) >= limit) or size + len(raw) > READ_CAP_BYTES:
-                    stopped = True
-                    break
-                kept.append(_decode(raw, was_cut, shown, seen))
-                size += len(raw)
+        seen = _skip_lines(handle, offset, shown)
+        for raw, was_cut in _lines(handle, shown):
+            if (limit is not None and len(kept) >= limit) or size + len(raw) > READ_CAP_BYTES:
+                stopped = True
+                break
+            kept.append(_decode(raw, was_cut, shown, seen))
+            size += len(raw)
             seen += 1
 
     if not stopped and offset > seen:
@@ -120,15 +123,53 @@ def _binary_message(shown: str, where: str) -> str:
     )
 
 
-def _lines(handle: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+def _skip_lines(handle: BinaryIO, count: int, shown: str) -> int:
+    """Move past `count` lines, counting newlines in chunks; the number of lines skipped.
+
+    Fewer than `count` means the file ended first (a last line without a newline counts).
+    """
+    skipped = 0
+    in_line = False  # bytes seen after the last newline: a line not yet ended
+    while skipped < count:
+        if handle.tell() >= SCAN_CAP_BYTES:
+            raise FileToolError(_too_deep_message(shown, count))
+        chunk = handle.read(_SKIP_CHUNK_BYTES)
+        if not chunk:
+            return skipped + in_line
+        newlines = chunk.count(b"\n")
+        if skipped + newlines < count:
+            skipped += newlines
+            in_line = not chunk.endswith(b"\n")
+            continue
+        end = -1
+        for _ in range(count - skipped):
+            end = chunk.index(b"\n", end + 1)
+        handle.seek(end + 1 - len(chunk), os.SEEK_CUR)
+        skipped = count
+    return skipped
+
+
+def _lines(handle: BinaryIO, shown: str) -> Iterator[tuple[bytes, bool]]:
     """Each line as bytes, cut to READ_CAP_BYTES (flagged) so one huge line stays bounded."""
     while raw := handle.readline(READ_CAP_BYTES):
         was_cut = len(raw) == READ_CAP_BYTES and not raw.endswith(b"\n")
         if was_cut:
             # Skip the rest of the over-long line without holding it in memory.
             while (rest := handle.readline(READ_CAP_BYTES)) and not rest.endswith(b"\n"):
-                pass
+                if handle.tell() >= SCAN_CAP_BYTES:
+                    raise FileToolError(
+                        f"{shown} has a line longer than {SCAN_CAP_BYTES // 2**20} MiB; "
+                        "inspect it with bash_exec, e.g. `head -c 2000`"
+                    )
         yield raw, was_cut
+
+
+def _too_deep_message(shown: str, offset: int) -> str:
+    return (
+        f"offset {offset} lies beyond the first {SCAN_CAP_BYTES // 2**20} MiB of {shown}, "
+        "as far as read_file looks; use bash_exec for deep offsets, e.g. "
+        f"`tail -n +{offset + 1} {shown} | head -n 200`"
+    )
 
 
 def _decode(raw: bytes, was_cut: bool, shown: str, line_index: int) -> str:

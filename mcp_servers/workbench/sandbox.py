@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
 class OutsideRootError(ValueError):
     """A path that resolves, symlinks followed, to somewhere outside the root."""
+
+
+class SymlinkLoopError(ValueError):
+    """A path whose symlinks point at each other, so it resolves nowhere."""
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -26,7 +31,16 @@ def resolve_inside(root: Path, path: str) -> Path:
 
     # strict=False resolves every existing component (symlinks included) and keeps the
     # non-existent tail as written, collapsing `..` only after the real location is known.
-    resolved = candidate.resolve(strict=False)
+    try:
+        resolved = candidate.resolve(strict=False)
+    except (RuntimeError, OSError) as exc:
+        # Python 3.11's pathlib raises RuntimeError on a loop; later versions raise ELOOP.
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise SymlinkLoopError(
+            f"symlink loop at {path!r}: its symlinks point at each other; "
+            "fix or remove them (list_dir shows symlinks, bash_exec `ls -l` their targets)"
+        ) from exc
 
     if not resolved.is_relative_to(root):
         raise OutsideRootError(

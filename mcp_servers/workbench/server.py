@@ -8,13 +8,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from mcp_servers.workbench import files, shell
 from mcp_servers.workbench.results import BashResult
-from mcp_servers.workbench.sandbox import OutsideRootError
+from mcp_servers.workbench.sandbox import OutsideRootError, SymlinkLoopError
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
         the result says which offset to ask for next. Binary and non-UTF-8 files are
         refused with an error; use bash_exec for those.
         """
-        result = _file_tool(files.read_text, root, path, offset, limit)
+        result = await _file_tool(files.read_text, root, path, offset, limit)
         return _structured(result, result.to_text())
 
     @_tool(
@@ -100,7 +101,7 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
 
         Missing parent directories are created. An existing file is replaced whole.
         """
-        result = _file_tool(files.write_text, root, path, content)
+        result = await _file_tool(files.write_text, root, path, content)
         return _structured(result, result.to_text())
 
     @_tool(server, ToolAnnotations(title="List a directory", read_only_hint=True))
@@ -109,7 +110,7 @@ def build_server(config: WorkbenchConfig) -> MCPServer:
 
         `path` defaults to the root itself. Symlinks are shown as such, not followed.
         """
-        result = _file_tool(files.list_entries, root, path)
+        result = await _file_tool(files.list_entries, root, path)
         return _structured(result, result.to_text())
 
     return server
@@ -125,11 +126,15 @@ def _tool(server: MCPServer, annotations: ToolAnnotations):
     return register
 
 
-def _file_tool(action, *args):
-    """Run a file action, turning every expected failure into an error the model reads."""
+async def _file_tool(action, *args):
+    """Run a file action in a worker thread, turning expected failures into tool errors.
+
+    In a thread so a slow disk or a big file never holds up other calls or bash timeouts;
+    abandoned on cancellation so a server whose client has gone can exit at once.
+    """
     try:
-        return action(*args)
-    except (OutsideRootError, files.FileToolError) as exc:
+        return await anyio.to_thread.run_sync(action, *args, abandon_on_cancel=True)
+    except (OutsideRootError, SymlinkLoopError, files.FileToolError) as exc:
         raise ToolError(str(exc)) from exc
     except OSError as exc:
         raise ToolError(f"{exc.strerror or exc} ({_relative(exc.filename)})") from exc

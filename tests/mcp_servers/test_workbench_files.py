@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from mcp_servers.workbench.files import READ_CAP_BYTES
+import asyncio
+import os
+import re
+
+from mcp_servers.workbench.files import READ_CAP_BYTES, SCAN_CAP_BYTES
 
 
 async def test_tools_are_listed_with_truthful_annotations(workbench, box):
@@ -148,3 +152,101 @@ async def test_list_dir_entries_with_type_and_size(workbench, box, text):
     }
     assert "b.txt  (5 bytes)" in text(listed)
     assert not_dir.is_error and "not a directory" in text(not_dir)
+
+
+def _error(result) -> str:
+    """The tool's own message, without the SDK's "Error executing tool NAME: " prefix."""
+    (block,) = result.content
+    return re.sub(r"^Error executing tool \w+: ", "", block.text)
+
+
+def _lines_file(path, count: int) -> list[bytes]:
+    """`count` lines of varied lengths (1 to 97 bytes), so chunk edges fall mid-line."""
+    lines = [b"%d:" % i + b"y" * (i * 7 % 90) + b"\n" for i in range(count)]
+    path.write_bytes(b"".join(lines))
+    return lines
+
+
+async def test_read_file_deep_offsets_count_lines_exactly(workbench, box, text):
+    lines = _lines_file(box / "many.txt", 60_000)  # about 2.9 MB: several skip chunks
+    (box / "no_newline.txt").write_bytes(b"a\nb\nlast")
+
+    async with workbench(box) as session:
+        windows = {
+            offset: await session.call_tool(
+                "read_file", {"path": "many.txt", "offset": offset, "limit": 3}
+            )
+            for offset in (21_640, 43_281, 59_998)
+        }
+        past = await session.call_tool("read_file", {"path": "many.txt", "offset": 10**12})
+        last = await session.call_tool("read_file", {"path": "no_newline.txt", "offset": 2})
+        at_end = await session.call_tool("read_file", {"path": "no_newline.txt", "offset": 3})
+
+    for offset, window in windows.items():
+        assert window.structured_content["content"] == b"".join(lines[offset : offset + 3]).decode()
+    assert windows[59_998].structured_content["total_lines"] == 60_000
+    assert past.is_error
+    assert _error(past) == f"offset {10**12} is past the end of many.txt (60000 lines)"
+    assert (text(last), last.structured_content["total_lines"]) == ("last", 3)
+    assert (at_end.structured_content["content"], at_end.structured_content["lines"]) == ("", 0)
+
+
+async def test_read_file_a_short_line_file_of_50_mb_answers_at_once(workbench, box, text):
+    """41 s before lines were skipped in chunks (the tester's 100 MB took 41 s)."""
+    (box / "short.txt").write_bytes(b"ab\n" * (50 * 2**20 // 3))
+
+    async with workbench(box) as session:
+        past = await session.call_tool("read_file", {"path": "short.txt", "offset": 10**12})
+        tail = await session.call_tool(
+            "read_file", {"path": "short.txt", "offset": 50 * 2**20 // 3 - 1}
+        )
+
+    assert _error(past) == f"offset {10**12} is past the end of short.txt ({50 * 2**20 // 3} lines)"
+    assert tail.structured_content["content"] == "ab\n"
+
+
+async def test_read_file_stops_scanning_at_the_cap_and_others_answer_meanwhile(
+    workbench, box, text
+):
+    """A deep offset in a huge (sparse) file: a clear answer, and no stalled server."""
+    huge = box / "huge.log"
+    huge.write_bytes(b"header\n" * 2000)
+    os.truncate(huge, SCAN_CAP_BYTES + 2**30)  # sparse: no disk used
+
+    async with workbench(box) as session:
+        deep = asyncio.create_task(
+            session.call_tool("read_file", {"path": "huge.log", "offset": 10**12})
+        )
+        quick = await session.call_tool("bash_exec", {"cmd": "echo quick"})
+        answered_first = not deep.done()
+        deep_result = await deep
+
+    assert quick.structured_content["stdout"] == "quick\n"
+    assert answered_first
+    assert deep_result.is_error
+    assert _error(deep_result) == (
+        f"offset {10**12} lies beyond the first 256 MiB of huge.log, as far as read_file "
+        f"looks; use bash_exec for deep offsets, e.g. `tail -n +{10**12 + 1} huge.log | head "
+        "-n 200`"
+    )
+
+
+async def test_a_symlink_loop_is_named_as_such(workbench, box, text):
+    (box / "a").symlink_to("b")
+    (box / "b").symlink_to("a")
+
+    async with workbench(box) as session:
+        results = [
+            await session.call_tool("read_file", {"path": "a"}),
+            await session.call_tool("read_file", {"path": "a/inside.txt"}),
+            await session.call_tool("write_file", {"path": "b/new.txt", "content": "x"}),
+            await session.call_tool("list_dir", {"path": "a"}),
+        ]
+
+    assert [result.is_error for result in results] == [True] * 4
+    assert [_error(result).split(":")[0] for result in results] == [
+        "symlink loop at 'a'",
+        "symlink loop at 'a/inside.txt'",
+        "symlink loop at 'b/new.txt'",
+        "symlink loop at 'a'",
+    ]
