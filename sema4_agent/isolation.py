@@ -22,7 +22,13 @@ ISOLATE_VAR = "SEMA4_ISOLATE"
 
 # What the workbench server itself needs; it passes an even smaller set on to commands.
 _SERVER_NAMES = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"})
-_SERVER_LOCALE = frozenset({"LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC", "LC_COLLATE"})
+_SERVER_LOCALE = frozenset(
+    {
+        "LC_ALL", "LC_CTYPE", "LC_COLLATE", "LC_MESSAGES", "LC_MONETARY", "LC_NUMERIC",
+        "LC_TIME", "LC_ADDRESS", "LC_IDENTIFICATION", "LC_MEASUREMENT", "LC_NAME",
+        "LC_PAPER", "LC_TELEPHONE",
+    }
+)  # fmt: skip
 # Claude Code (2.1.332) adds these to its MCP servers' environment: a token for its own
 # messaging socket. The server config's `env` is applied after them, so it can blank them.
 _CLI_ADDED_SECRETS = ("CLAUDE_CODE_MESSAGING_TOKEN", "CLAUDE_CODE_MESSAGING_SOCKET")

@@ -22,8 +22,15 @@ _CHUNK_BYTES = 64 * 1024
 # before they are stopped; waiting for the full timeout would stall the model.
 _PIPE_GRACE_S = 1.0
 
-_ALLOWED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM")
-_ALLOWED_ENV_PREFIXES = ("LC_",)
+_ALLOWED_ENV = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM"}
+    # The locale categories of POSIX and glibc by name: `LC_*` would also let LC_AUTH through.
+    | {
+        "LC_ALL", "LC_CTYPE", "LC_COLLATE", "LC_MESSAGES", "LC_MONETARY", "LC_NUMERIC",
+        "LC_TIME", "LC_ADDRESS", "LC_IDENTIFICATION", "LC_MEASUREMENT", "LC_NAME",
+        "LC_PAPER", "LC_TELEPHONE",
+    }
+)  # fmt: skip
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 # Defence in depth: even a name the allowlist lets through is dropped if it looks secret.
@@ -67,8 +74,7 @@ def child_environment(parent: Mapping[str, str], root: Path) -> dict[str, str]:
     env = {
         name: value
         for name, value in parent.items()
-        if (name in _ALLOWED_ENV or name.startswith(_ALLOWED_ENV_PREFIXES))
-        and not is_secret_name(name)
+        if name in _ALLOWED_ENV and not is_secret_name(name)
     }
     env.setdefault("PATH", _DEFAULT_PATH)
     env["PWD"] = str(root)

@@ -57,7 +57,11 @@ async def test_bash_exec_environment_is_an_allowlist(workbench, box):
         "BRAINTRUST_API_KEY": "bt-planted",
         "DB_PASSWORD": "pw-planted",
         "LC_SECRET_KEY": "lc-planted",
+        "LC_AUTH": "auth-planted",
+        "LC_X_TOKEN": "lc-token-planted",
         "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "LC_TIME": "C",
     }
 
     async with workbench(box, env=planted) as session:
@@ -69,7 +73,8 @@ async def test_bash_exec_environment_is_an_allowlist(workbench, box):
     assert names.isdisjoint(
         {"ANTHROPIC_API_KEY", "MY_SERVICE_TOKEN", "BRAINTRUST_API_KEY", "DB_PASSWORD"}
     )
-    assert {"PATH", "LANG", "PWD"} <= names
+    assert {"PATH", "LANG", "PWD", "LC_ALL", "LC_TIME"} <= names
+    assert {name for name in names if name.startswith("LC_")} == {"LC_ALL", "LC_TIME"}
     assert f"PWD={box}" in output.splitlines()
 
 
