@@ -64,7 +64,8 @@ def should_isolate(environ: Mapping[str, str] = os.environ) -> bool:
     problem = bubblewrap_problem()
     if problem and setting == "1":
         raise IsolationUnavailable(
-            f"{ISOLATE_VAR}=1 but {problem}; install bubblewrap or set {ISOLATE_VAR}=0"
+            f"{ISOLATE_VAR}=1 but {problem}; install bubblewrap (Debian/Ubuntu: apt-get "
+            f"install bubblewrap) or set {ISOLATE_VAR}=0"
         )
     if problem:
         _warn_not_isolated(problem)
@@ -84,7 +85,7 @@ def bubblewrap_problem() -> str | None:
         try:
             isolation_prefix(Path(probe_root))
         except ServerUnavailable as exc:
-            return str(exc).replace("--isolate needs", "isolation needs")
+            return exc.reason.replace("--isolate needs bubblewrap, and ", "")
     return None
 
 

@@ -15,6 +15,10 @@ from pathlib import Path
 class IsolationUnavailable(RuntimeError):
     """--isolate was asked for but bubblewrap is missing or cannot run here."""
 
+    def __init__(self, reason: str, advice: str) -> None:
+        super().__init__(f"{reason}; {advice}")
+        self.reason = reason
+
 
 def isolation_prefix(root: Path) -> list[str]:
     """The bwrap command line that confines a command to writing inside `root`, offline.
@@ -25,8 +29,8 @@ def isolation_prefix(root: Path) -> list[str]:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise IsolationUnavailable(
-            "--isolate needs bubblewrap: install it (Debian/Ubuntu: apt-get install bubblewrap) "
-            "or run without --isolate"
+            "--isolate needs bubblewrap, and bwrap is not on PATH",
+            "install it (Debian/Ubuntu: apt-get install bubblewrap) or run without --isolate",
         )
 
     # A bwrap older than 0.8 has no --disable-userns and rejects the strict form; the
@@ -45,8 +49,8 @@ def isolation_prefix(root: Path) -> list[str]:
             return prefix
         failures.append(probe.stderr.strip())
     raise IsolationUnavailable(
-        f"bwrap is installed but cannot isolate commands here ({failures[-1]}); "
-        "run without --isolate or allow user namespaces"
+        f"bwrap is installed but cannot isolate commands here ({failures[-1]})",
+        "run without --isolate or allow user namespaces",
     )
 
 

@@ -218,5 +218,8 @@ def test_isolate_without_bwrap_fails_at_start(tmp_path, box):
     )
 
     assert finished.returncode == 2
-    assert "--isolate needs bubblewrap" in finished.stderr
+    assert finished.stderr == (
+        "Error: --isolate needs bubblewrap, and bwrap is not on PATH; install it "
+        "(Debian/Ubuntu: apt-get install bubblewrap) or run without --isolate\n"
+    )
     assert finished.stdout == ""

@@ -124,8 +124,8 @@ def test_required_isolation_without_bwrap_raises(tmp_path, monkeypatch, fresh_pr
         isolation.workbench_command(tmp_path)
 
     assert str(raised.value) == (
-        "SEMA4_ISOLATE=1 but isolation needs bubblewrap: install it (Debian/Ubuntu: apt-get "
-        "install bubblewrap) or run without --isolate; install bubblewrap or set SEMA4_ISOLATE=0"
+        "SEMA4_ISOLATE=1 but bwrap is not on PATH; install bubblewrap (Debian/Ubuntu: apt-get "
+        "install bubblewrap) or set SEMA4_ISOLATE=0"
     )
 
 
