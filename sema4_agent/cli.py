@@ -124,14 +124,17 @@ def _ask(options: argparse.Namespace) -> int:
         _print_error(err, f"{NO_CREDENTIALS_MESSAGE}.")
         return EXIT_USAGE
 
+    from sema4_agent.isolation import IsolationUnavailable, should_isolate
     from sema4_agent.workspace import InvalidDatabase, check_database
 
     try:
+        # Before importing the agent SDK (about a second), so a wrong --db or SEMA4_ISOLATE
+        # fails at once.
         if options.db is not None:
-            # Before importing the agent SDK (about a second), so a wrong --db fails at once.
             check_database(options.db.expanduser().resolve())
+        should_isolate()
         run = _run_agent(options, err)
-    except InvalidDatabase as exc:
+    except (InvalidDatabase, IsolationUnavailable) as exc:
         _print_error(err, str(exc))
         return EXIT_USAGE
 

@@ -336,3 +336,16 @@ def test_help_shows_defaults(capsys, monkeypatch, command, lines):
     help_lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
     for line in lines:
         assert line in help_lines
+
+
+def test_a_bad_isolation_setting_is_one_line_and_exit_2(fake_model, capsys, monkeypatch):
+    monkeypatch.setenv("SEMA4_ISOLATE", "yes")
+
+    assert _exit_code(["q", "--no-store"]) == 2
+
+    err = capsys.readouterr().err
+    assert err == (
+        "Error: SEMA4_ISOLATE must be 1 (require isolation), 0 (turn it off) or unset "
+        "(isolate when bubblewrap works), not 'yes'\n"
+    )
+    assert fake_model.paths == []
