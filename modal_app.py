@@ -41,8 +41,10 @@ LOCAL_PACKAGES = ("sema4_agent", "mcp_servers", "evals", "ingest")
 
 SOURCE_IGNORE = ["**/__pycache__", "**/*.pyc"]
 
-# The agent's workbench runs SQL through the sqlite3 shell.
-APT_PACKAGES = ("sqlite3",)
+# The agent's workbench runs SQL through the sqlite3 shell, and runs the model's commands
+# under bubblewrap when the container's runtime lets it create namespaces (the agent probes
+# once per process and otherwise runs them unisolated, with a warning on stderr).
+APT_PACKAGES = ("sqlite3", "bubblewrap")
 
 PROJECT_DIR = Path(__file__).resolve().parent
 EVALS_DIR = PROJECT_DIR / "evals"

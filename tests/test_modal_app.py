@@ -157,11 +157,11 @@ def test_trial_function_outlasts_one_agent_run():
     assert (settings["cpu"], settings["memory"]) == (1.0, 1024)
 
 
-def test_image_installs_sqlite3_and_syncs_the_lockfile():
+def test_image_installs_sqlite3_bubblewrap_and_syncs_the_lockfile():
     commands = _dockerfile(modal_app.image)
     files = _context_files(modal_app.image)
 
-    assert "RUN apt-get install -y sqlite3" in commands
+    assert "RUN apt-get install -y sqlite3 bubblewrap" in commands
     sync = [c for c in commands if "uv sync" in c]
     assert len(sync) == 1 and "--frozen" in sync[0]
     # No second dependency list: the only inputs are the project's own files.
