@@ -230,6 +230,12 @@ def _find_gold(gold: dict[str, str], texts: list[str]) -> str | None:
     for question, sql in gold.items():
         if any(question in text for text in texts):
             return sql
+    # A question asked without the task's column instructions ("Which customers exceeded
+    # their plan's data limit last month?") still finds its task, if only one starts so.
+    for text in (t.strip() for t in texts):
+        starting = [sql for question, sql in gold.items() if text and question.startswith(text)]
+        if len(starting) == 1:
+            return starting[0]
     return None
 
 

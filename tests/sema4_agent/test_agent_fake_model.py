@@ -63,3 +63,26 @@ def test_side_calls_without_tools_get_json_when_asked(gold_server):
     message = _post(gold_server, body)
 
     assert json.loads(message["content"][0]["text"]) == {"title": "SQL question"}
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered"),
+    [
+        # The README's quickstart question: the task's text without its column instructions.
+        ("Which customers exceeded their plan's data limit last month?", True),
+        ("Which", False),  # starts several tasks' questions: no single match
+        ("What is the meaning of life?", False),
+    ],
+)
+def test_gold_policy_matches_a_question_that_starts_exactly_one_task(gold_server, asked, answered):
+    tasks = load_gold_sql(DEFAULT_TASKS)
+    expected = [sql for question, sql in tasks.items() if question.startswith(asked)]
+    body = {"model": "m", "tools": TOOLS, "messages": [{"role": "user", "content": asked}]}
+
+    message = _post(gold_server, body)
+
+    if answered:
+        assert message["content"][0]["input"]["content"] == expected[0]
+    else:
+        assert message["stop_reason"] == "end_turn"
+        assert message["content"][0]["text"] == "I do not know how to answer that question."
