@@ -279,31 +279,26 @@ def traced(trial_runner: TrialRunner, row_span: Span) -> TrialRunner:
 
 def execution_accuracy(output: dict[str, Any]) -> Score:
     """BIRD's EX, averaged over the row's trials; the reasons are in the metadata."""
-    trials = _trials(output)
-    return Score(
-        name="execution_accuracy",
-        score=aggregate_trials(trials).execution_accuracy,
-        metadata={"reasons": [t.reasons.get("execution_accuracy", "") for t in trials]},
-    )
+    return _mean_over_trials(output, "execution_accuracy")
 
 
 def soft_f1(output: dict[str, Any]) -> Score:
     """Partial credit for overlapping rows, averaged over the row's trials."""
-    trials = _trials(output)
-    return Score(
-        name="soft_f1",
-        score=aggregate_trials(trials).soft_f1,
-        metadata={"reasons": [t.reasons.get("soft_f1", "") for t in trials]},
-    )
+    return _mean_over_trials(output, "soft_f1")
 
 
 def valid_sql(output: dict[str, Any]) -> Score:
     """Share of the row's trials whose answer.sql executed."""
+    return _mean_over_trials(output, "valid_sql")
+
+
+def _mean_over_trials(output: dict[str, Any], name: str) -> Score:
+    # One function per score, not a factory: Braintrust lists a scorer by its __name__.
     trials = _trials(output)
     return Score(
-        name="valid_sql",
-        score=aggregate_trials(trials).valid_sql,
-        metadata={"reasons": [t.reasons.get("valid_sql", "") for t in trials]},
+        name=name,
+        score=getattr(aggregate_trials(trials), name),
+        metadata={"reasons": [t.reasons.get(name, "") for t in trials]},
     )
 
 
